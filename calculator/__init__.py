@@ -1,0 +1,27 @@
+"""政策计算器 (policy calculator): which supports a company or a person qualifies for,
+what they are worth, and where exactly the policy says so.
+
+    from calculator import Calculator, load_profile
+    calc = Calculator.load()                 # the shipped rules, or Calculator.load("rules/")
+    report = calc.evaluate(load_profile("profiles/global500-first-entry.yaml"))
+    print(report.model_dump_json(indent=2))
+"""
+
+from .errors import CalculatorError, EvaluationError, ProfileError, RuleFileError
+from .evaluation import Calculator
+from .profiles import CompanyProfile, TalentProfile, load_profile, parse_profile
+from .report import ClauseResult, Report
+
+__all__ = [
+    "Calculator",
+    "CalculatorError",
+    "ClauseResult",
+    "CompanyProfile",
+    "EvaluationError",
+    "ProfileError",
+    "Report",
+    "RuleFileError",
+    "TalentProfile",
+    "load_profile",
+    "parse_profile",
+]

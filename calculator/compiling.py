@@ -1,0 +1,183 @@
+"""Compiling condition trees into durable-rules rulesets, and profiles into facts.
+
+durable-rules turns every ``$or`` into separate matches that each fire, fails once about
+64 of them fire for one fact, and treats ``$iall`` over an empty array as false. So the
+engine never sees ``$or`` or arrays: each clause becomes its own disjunctive normal form
+(bounded in size), one engine rule per conjunction, set fields become one 0/1 key per
+allowed value, and rules are packed into shards small enough that one fact can never
+fire too many rules of one shard. Only typed values reach the engine: money as integer
+分, dates as day ordinals, numbers as scaled integers, so no comparison is ever made
+between text and a number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .conditions import All, Any_, Leaf, Named, Node, Not
+from .errors import Problem, RuleFileError
+from .fields import FIELDS, FieldSpec
+from .loading import Bundle
+from .money import to_cents
+
+#: A clause whose normal form has more conjunctions than this does not load.
+MAX_CONJUNCTS_PER_CLAUSE = 32
+#: Engine rules (conjunctions) per shard: below the ~64 simultaneous firings that fail.
+MAX_RULES_PER_SHARD = 48
+#: Numbers that are not money are scaled to integers with this many decimal places.
+NUMBER_SCALE = 10_000
+#: Key every fact carries and every rule tests first (the notes' "positive anchor").
+ANCHOR_KEY = "kind"
+
+Atom = dict[str, Any]
+Conjunct = tuple[str, ...]  # canonical JSON of each atom, sorted
+
+
+def engine_value(spec: FieldSpec, value: Any) -> Any:
+    """A typed profile or rule value in the form the engine compares."""
+    if spec.type == "money":
+        return to_cents(value)
+    if spec.type == "date":
+        assert isinstance(value, date)
+        return value.toordinal()
+    if spec.type == "number":
+        scaled = Decimal(value) * NUMBER_SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{spec.label} 最多保留 4 位小数")
+        return int(scaled)
+    return value
+
+
+def set_key(spec: FieldSpec, choice: str) -> str:
+    return f"{spec.name}#{spec.choices.index(choice)}"
+
+
+def _leaf_dnf(leaf: Leaf, positive: bool) -> list[list[Atom]]:
+    spec, op, key = leaf.field, leaf.op, leaf.field.name
+    if op == "exists":
+        probe = set_key(spec, spec.choices[0]) if spec.type == "set" else key
+        return [[{"$ex" if positive else "$nex": {probe: 1}}]]
+    if spec.type == "set":
+        items = (leaf.value,) if op == "contains" else tuple(leaf.value)
+        hit = [{set_key(spec, item): 1} for item in items]
+        miss = [{set_key(spec, item): 0} for item in items]
+        conjunctive = (op != "contains_any") == positive
+        if conjunctive:
+            return [hit] if positive else [miss]
+        return [[atom] for atom in (hit if positive else miss)]
+    if op == "in":
+        values = [engine_value(spec, v) for v in leaf.value]
+        if positive:
+            return [[{key: v}] for v in values]
+        return [[{"$neq": {key: v}} for v in values]]
+    value = engine_value(spec, leaf.value)
+    negated = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+    actual = op if positive else negated[op]
+    if actual == "==":
+        return [[{key: value}]]
+    name = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}[actual]
+    return [[{name: {key: value}}]]
+
+
+def dnf(node: Node | None, positive: bool = True) -> list[list[Atom]]:
+    """Disjunctive normal form of "``node`` is met" (or "failed" when not ``positive``),
+    in the engine's two-valued semantics where any test of a missing key is false."""
+    if node is None:
+        return [[]] if positive else []
+    if isinstance(node, Leaf):
+        return _leaf_dnf(node, positive)
+    if isinstance(node, Named):
+        return dnf(node.child, positive)
+    if isinstance(node, Not):
+        return dnf(node.child, not positive)
+    parts = [dnf(child, positive) for child in node.children]
+    if isinstance(node, All) == positive:
+        result: list[list[Atom]] = [[]]
+        for part in parts:
+            result = [left + right for left in result for right in part]
+            if len(result) > MAX_CONJUNCTS_PER_CLAUSE * 4:
+                raise OverflowError
+        return result
+    return [conj for part in parts for conj in part]
+
+
+def canonical(conjuncts: list[list[Atom]]) -> list[Conjunct]:
+    """Deduplicated conjunctions, atoms deduplicated and sorted."""
+    seen: dict[Conjunct, None] = {}
+    for conj in conjuncts:
+        key = tuple(sorted({json.dumps(a, sort_keys=True, ensure_ascii=False) for a in conj}))
+        seen.setdefault(key, None)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class Shard:
+    kind: str
+    #: ruleset JSON as durable-rules expects it: {rule name: {"all": [{"m": ...}]}}
+    definition: dict[str, Any]
+    #: engine rule name -> clause id
+    clause_of: dict[str, str]
+
+
+def compile_bundle(bundle: Bundle) -> list[Shard]:
+    """One or more shards per profile kind; raise ``RuleFileError`` for a clause whose
+    condition is too large to compile safely."""
+    problems: list[Problem] = []
+    per_kind: dict[str, list[tuple[str, list[Conjunct]]]] = {}
+    for rule in bundle.clauses:
+        try:
+            conjuncts = canonical(dnf(rule.condition))
+        except OverflowError:
+            conjuncts = []
+            problems.append(Problem("条件展开后过于复杂，请拆分为多个条款", rule.file, rule.line,
+                                    f"clause {rule.id}"))
+            continue
+        if len(conjuncts) > MAX_CONJUNCTS_PER_CLAUSE:
+            problems.append(Problem(
+                f"条件展开后有 {len(conjuncts)} 个分支（上限 {MAX_CONJUNCTS_PER_CLAUSE}），请拆分为多个条款",
+                rule.file, rule.line, f"clause {rule.id}"))
+            continue
+        per_kind.setdefault(rule.profile_kind, []).append((rule.id, conjuncts))
+    if problems:
+        raise RuleFileError(problems)
+    shards: list[Shard] = []
+    for kind, items in per_kind.items():
+        anchor = json.dumps({ANCHOR_KEY: kind}, ensure_ascii=False)
+        definition: dict[str, Any] = {}
+        clause_of: dict[str, str] = {}
+        for clause_id, conjuncts in items:
+            if definition and len(definition) + len(conjuncts) > MAX_RULES_PER_SHARD:
+                shards.append(Shard(kind, definition, clause_of))
+                definition, clause_of = {}, {}
+            for conj in conjuncts:
+                name = f"r{len(definition)}"
+                atoms = [json.loads(anchor), *(json.loads(a) for a in conj if a != anchor)]
+                definition[name] = {"all": [{"m": {"$and": atoms}}]}
+                clause_of[name] = clause_id
+        if definition:
+            shards.append(Shard(kind, definition, clause_of))
+    return shards
+
+
+def encode_fact(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine fact for a profile's typed values; missing values are absent keys."""
+    fact: dict[str, Any] = {ANCHOR_KEY: kind}
+    for name, spec in FIELDS[kind].items():
+        value = values.get(name)
+        if value is None:
+            continue
+        if spec.type == "set":
+            for choice in spec.choices:
+                fact[set_key(spec, choice)] = 1 if choice in value else 0
+        else:
+            fact[name] = engine_value(spec, value)
+    return fact
+
+
+def shard_sizes(shards: Sequence[Shard]) -> list[int]:
+    return [len(s.definition) for s in shards]

@@ -1,0 +1,151 @@
+"""Typed condition trees and their three-valued evaluation.
+
+A condition is *met*, *failed* or *unknown* (the profile lacks a field it reads). This is
+the reference semantics: the rules engine is compiled from the same tree and must agree
+with ``evaluate`` on which clauses are met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Union
+
+from .fields import FieldSpec
+
+
+class Outcome(str, Enum):
+    MET = "met"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Leaf:
+    field: FieldSpec
+    op: str
+    #: Typed operand: Decimal, int, date, bool, str, or a tuple of str for in/contains_*.
+    value: Any
+
+
+@dataclass(frozen=True)
+class All:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Any_:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True)
+class Named:
+    """A use of a named definition; keeps the name for explanations."""
+
+    name: str
+    child: Node
+
+
+Node = Union[Leaf, All, Any_, Not, Named]
+
+Scalar = Union[Decimal, int, date, bool, str]
+
+
+def compare(op: str, actual: Any, expected: Any) -> bool:
+    """Two-valued comparison of a present profile value with a typed operand."""
+    if op == "==":
+        return bool(actual == expected)
+    if op == "!=":
+        return bool(actual != expected)
+    if op == "<":
+        return bool(actual < expected)
+    if op == "<=":
+        return bool(actual <= expected)
+    if op == ">":
+        return bool(actual > expected)
+    if op == ">=":
+        return bool(actual >= expected)
+    if op == "in":
+        return actual in expected
+    if op == "contains":
+        return expected in actual
+    if op == "contains_any":
+        return any(item in actual for item in expected)
+    if op == "contains_all":
+        return all(item in actual for item in expected)
+    raise ValueError(f"unknown operator {op}")
+
+
+def leaf_outcome(leaf: Leaf, values: Mapping[str, Any]) -> Outcome:
+    actual = values.get(leaf.field.name)
+    if leaf.op == "exists":
+        return Outcome.MET if actual is not None else Outcome.FAILED
+    if actual is None:
+        return Outcome.UNKNOWN
+    return Outcome.MET if compare(leaf.op, actual, leaf.value) else Outcome.FAILED
+
+
+def evaluate(node: Node | None, values: Mapping[str, Any]) -> Outcome:
+    """Kleene three-valued evaluation; ``None`` (no condition) is met."""
+    if node is None:
+        return Outcome.MET
+    if isinstance(node, Leaf):
+        return leaf_outcome(node, values)
+    if isinstance(node, Named):
+        return evaluate(node.child, values)
+    if isinstance(node, Not):
+        inner = evaluate(node.child, values)
+        return {Outcome.MET: Outcome.FAILED, Outcome.FAILED: Outcome.MET}.get(inner, Outcome.UNKNOWN)
+    outcomes = [evaluate(child, values) for child in node.children]
+    decisive, other = ((Outcome.FAILED, Outcome.MET) if isinstance(node, All)
+                       else (Outcome.MET, Outcome.FAILED))
+    if decisive in outcomes:
+        return decisive
+    if Outcome.UNKNOWN in outcomes:
+        return Outcome.UNKNOWN
+    return other
+
+
+def leaves(node: Node | None) -> list[Leaf]:
+    """Every comparison in the tree, in order."""
+    if node is None:
+        return []
+    if isinstance(node, Leaf):
+        return [node]
+    if isinstance(node, (Named, Not)):
+        return leaves(node.child)
+    return [leaf for child in node.children for leaf in leaves(child)]
+
+
+#: The cost of flipping an ``exists`` test: lacking a thing altogether (not being a
+#: national institution at all) is never "one step away".
+FAR = 1000
+
+
+def flips_needed(node: Node | None, values: Mapping[str, Any], want_met: bool = True) -> int:
+    """The least number of comparisons whose outcome would have to change for ``node`` to
+    become met (or failed, with ``want_met=False``). Unknown comparisons cost nothing:
+    a near miss is about what fails, not about what is missing."""
+    if node is None:
+        return 0 if want_met else 1
+    if isinstance(node, Leaf):
+        outcome = leaf_outcome(node, values)
+        bad = Outcome.FAILED if want_met else Outcome.MET
+        if outcome is not bad:
+            return 0
+        return FAR if node.op == "exists" else 1
+    if isinstance(node, Named):
+        return flips_needed(node.child, values, want_met)
+    if isinstance(node, Not):
+        return flips_needed(node.child, values, not want_met)
+    costs = [flips_needed(child, values, want_met) for child in node.children]
+    conjunctive = isinstance(node, All) == want_met
+    return sum(costs) if conjunctive else min(costs)

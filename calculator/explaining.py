@@ -1,0 +1,116 @@
+"""Reasons: each comparison of a clause, with the profile's value, the requirement and
+the outcome, in plain Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .conditions import Leaf, Named, Node, Not, Outcome, leaf_outcome
+from .fields import FIELDS, FieldSpec
+from .money import format_money
+from .report import Missing, Reason
+
+OP_SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+MARKS = {Outcome.MET: "✓", Outcome.FAILED: "✗", Outcome.UNKNOWN: "?"}
+
+
+def show(spec: FieldSpec, value: Any) -> str:
+    """A profile or rule value as users read it."""
+    if value is None:
+        return "未填写"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if spec.type == "money":
+        return format_money(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (frozenset, set)):
+        return "、".join(c for c in spec.choices if c in value) or "（无）"
+    if isinstance(value, tuple):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return str(value)
+
+
+def requirement(leaf: Leaf) -> str:
+    spec, op = leaf.field, leaf.op
+    if op == "exists":
+        return "已填写"
+    if op in OP_SYMBOLS:
+        return f"{OP_SYMBOLS[op]} {show(spec, leaf.value)}"
+    if op == "in":
+        return f"属于 {show(spec, leaf.value)}"
+    if op == "contains":
+        return f"包含 {leaf.value}"
+    if op == "contains_any":
+        return f"包含其一：{show(spec, leaf.value)}"
+    return f"全部包含：{show(spec, leaf.value)}"
+
+
+def _gap(leaf: Leaf, actual: Any) -> str:
+    """``差 2000万元`` / ``超出 3`` for a failed ordered comparison of numbers or money."""
+    spec, op, expected = leaf.field, leaf.op, leaf.value
+    if spec.type not in ("int", "number", "money") or op not in ("<", "<=", ">", ">="):
+        return ""
+    diff = expected - actual if op in (">", ">=") else actual - expected
+    word = "差" if op in (">", ">=") else "超出"
+    if diff == 0:
+        return ""
+    amount = format_money(Decimal(diff)) if spec.type == "money" else show(spec, diff)
+    return f"，{word} {amount}"
+
+
+def _walk(node: Node | None, negated: bool = False,
+          definition: str | None = None) -> Iterator[tuple[Leaf, bool, str | None]]:
+    if node is None:
+        return
+    if isinstance(node, Leaf):
+        yield node, negated, definition
+    elif isinstance(node, Named):
+        yield from _walk(node.child, negated, definition or node.name)
+    elif isinstance(node, Not):
+        yield from _walk(node.child, not negated, definition)
+    else:
+        for child in node.children:
+            yield from _walk(child, negated, definition)
+
+
+def reasons(node: Node | None, values: Mapping[str, Any]) -> list[Reason]:
+    out: list[Reason] = []
+    for leaf, negated, definition in _walk(node):
+        spec = leaf.field
+        actual = values.get(spec.name)
+        outcome = leaf_outcome(leaf, values)
+        need = requirement(leaf)
+        if negated:
+            need = f"不得{need}"
+            outcome = {Outcome.MET: Outcome.FAILED, Outcome.FAILED: Outcome.MET}.get(
+                outcome, Outcome.UNKNOWN)
+        prefix = f"【{definition}】" if definition else ""
+        if outcome is Outcome.UNKNOWN:
+            source = FIELDS[spec.kind][spec.source] if spec.source else spec
+            text = f"{prefix}{source.label}未填写，无法判断（要求 {spec.label} {need}）"
+        else:
+            gap = _gap(leaf, actual) if outcome is Outcome.FAILED and not negated else ""
+            text = f"{prefix}{spec.label} {show(spec, actual)}，要求 {need}{gap}"
+        out.append(Reason(field=spec.name, label=spec.label, op=leaf.op, expected=need,
+                          actual=None if actual is None else show(spec, actual),
+                          outcome=outcome.value, negated=negated, definition=definition,
+                          text=f"{MARKS[outcome]} {text}"))
+    return out
+
+
+def missing_fields(node: Node | None, values: Mapping[str, Any]) -> list[Missing]:
+    """Profile fields, by their own names and labels, that would decide unknown
+    comparisons (a derived field such as 年龄 is reported as 出生日期)."""
+    found: dict[str, Missing] = {}
+    for leaf, _, _ in _walk(node):
+        if leaf_outcome(leaf, values) is Outcome.UNKNOWN:
+            spec = leaf.field
+            source = FIELDS[spec.kind][spec.source] if spec.source else spec
+            found.setdefault(source.name, Missing(field=source.name, label=source.label))
+    return list(found.values())

@@ -1,0 +1,213 @@
+"""Company and talent profiles: the facts a rule may ask about.
+
+Every field is optional except ``kind`` and ``name``: a missing field makes the conditions
+that read it *unknown*, never false. The field catalogue (``FIELDS``) is derived from
+these models and is what rule conditions are checked against when rules load.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from .money import parse_money
+
+District = Literal[
+    "姑苏区", "苏州工业园区", "苏州高新区", "吴中区", "相城区", "吴江区",
+    "张家港市", "常熟市", "太仓市", "昆山市",
+]
+Industry = Literal["电子信息", "装备制造", "生物医药", "先进材料", "其他"]
+Qualification = Literal[
+    "高新技术企业", "科技型中小企业", "专精特新", "小巨人", "单项冠军", "瞪羚",
+    "独角兽培育", "规上工业企业", "重点产业链企业", "创新型领军企业", "外资研发中心",
+]
+ListingStatus = Literal["未上市", "拟上市", "境内上市", "境外上市"]
+OrgType = Literal["企业", "科研机构", "高校", "新型研发机构"]
+NationalInstitution = Literal[
+    "国家实验室", "全国重点实验室", "国家技术创新中心", "国家制造业创新中心",
+    "国家产业创新中心", "国家工程研究中心", "国家临床医学研究中心", "其他国家级科研机构",
+]
+Education = Literal["博士", "硕士", "本科", "大专", "其他"]
+Title = Literal["正高级", "副高级", "中级", "初级", "无"]
+TalentProgramme = Literal[
+    "国家级人才计划", "江苏省双创计划", "姑苏创新创业领军人才", "姑苏重大创新团队",
+    "顶尖人才", "战略科技人才", "外国高端人才", "卓越工程师",
+]
+Role = Literal["个人", "团队带头人", "团队核心成员"]
+
+_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The 18th character of a 统一社会信用代码 per GB 32100-2015."""
+    total = sum(_CODE_CHARS.index(c) * w for c, w in zip(first17, _CODE_WEIGHTS))
+    return _CODE_CHARS[(31 - total % 31) % 31]
+
+
+def validate_credit_code(value: object) -> str:
+    # An all-digit code (事业单位 codes can be) arrives from YAML or a spreadsheet as a number.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"统一社会信用代码应为 18 位文字，实际为 {value!r}")
+    code = value.strip().upper()
+    if len(code) != 18:
+        raise ValueError(f"统一社会信用代码应为 18 位，实际 {len(code)} 位")
+    bad = sorted({c for c in code if c not in _CODE_CHARS})
+    if bad:
+        raise ValueError(f"统一社会信用代码含有不允许的字符 {''.join(bad)}（不含 I、O、S、V、Z）")
+    expected = credit_code_check_char(code[:17])
+    if code[17] != expected:
+        raise ValueError(f"统一社会信用代码校验位错误：第 18 位应为 {expected}，实际为 {code[17]}")
+    return code
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("金额不能为负数")
+    return value
+
+
+class _MoneyMarker:
+    """Marks a ``Decimal`` field as an amount of yuan (rather than a plain number)."""
+
+
+MONEY_MARK = _MoneyMarker()
+Money = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(_non_negative), MONEY_MARK]
+CreditCode = Annotated[str, BeforeValidator(validate_credit_code)]
+Count = Annotated[int, Field(ge=0)]
+Year = Annotated[int, Field(ge=1900, le=2100)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)]
+
+
+class _Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+    name: str = Field(title="名称", min_length=1)
+
+
+class CompanyProfile(_Profile):
+    """A firm, research institution, university or new-type R&D institution."""
+
+    kind: Literal["company"] = Field(title="类型")
+    credit_code: CreditCode | None = Field(None, title="统一社会信用代码")
+    district: District | None = Field(None, title="所在板块")
+    industry: Industry | None = Field(None, title="所属产业")
+    org_type: OrgType | None = Field(None, title="机构类型")
+    founded_on: date | None = Field(None, title="成立日期")
+    revenue: Money | None = Field(None, title="营业收入")
+    rd_expense: Money | None = Field(None, title="研发费用")
+    employees: Count | None = Field(None, title="职工人数")
+    qualifications: frozenset[Qualification] | None = Field(None, title="资质")
+    global500_first_entry_year: Year | None = Field(None, title="首次入选世界500强年份")
+    china500_first_entry_year: Year | None = Field(None, title="首次入选中国500强年份")
+    listing_status: ListingStatus | None = Field(None, title="上市状态")
+    foreign_invested: bool | None = Field(None, title="是否外资企业")
+    national_institution: NationalInstitution | None = Field(None, title="国家级科研机构类型")
+    national_institution_new: bool | None = Field(None, title="是否新建国家级科研机构")
+    national_project: bool | None = Field(None, title="是否承担国家重大技术攻关项目")
+    national_funding: Money | None = Field(None, title="国家支持资金")
+
+
+class TalentProfile(_Profile):
+    """A person, alone or as the leader or core member of a team."""
+
+    kind: Literal["talent"] = Field(title="类型")
+    birth_date: date | None = Field(None, title="出生日期")
+    education: Education | None = Field(None, title="学历")
+    nationality: str | None = Field(None, title="国籍", min_length=1)
+    title: Title | None = Field(None, title="职称")
+    talent_programmes: frozenset[TalentProgramme] | None = Field(None, title="人才计划")
+    role: Role | None = Field(None, title="申报角色")
+    team_name: str | None = Field(None, title="团队名称")
+    project_name: str | None = Field(None, title="项目名称")
+    employer: str | None = Field(None, title="工作单位")
+    employer_credit_code: CreditCode | None = Field(None, title="单位统一社会信用代码")
+    arrived_suzhou_on: date | None = Field(None, title="来苏日期")
+    startup: bool | None = Field(None, title="是否在苏创办企业")
+    equity_share: Percent | None = Field(None, title="持股比例（%）")
+    children_school_age: Count | None = Field(None, title="随迁适龄子女数")
+
+
+Profile = Annotated[Union[CompanyProfile, TalentProfile], Field(discriminator="kind")]
+PROFILE_MODELS: dict[str, type[_Profile]] = {"company": CompanyProfile, "talent": TalentProfile}
+PROFILE_KIND_LABELS = {"company": "企业/机构", "talent": "人才"}
+
+
+def whole_years(start: date, end: date) -> int:
+    """Completed years from ``start`` to ``end`` (an age, or years since founding)."""
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def derived_values(profile: CompanyProfile | TalentProfile, as_of: date) -> dict[str, Any]:
+    """Fields computed from the profile as of the evaluation date."""
+    if isinstance(profile, CompanyProfile):
+        founded = profile.founded_on
+        return {"years_since_founding": None if founded is None else whole_years(founded, as_of)}
+    born, arrived = profile.birth_date, profile.arrived_suzhou_on
+    return {
+        "age": None if born is None else whole_years(born, as_of),
+        "years_in_suzhou": None if arrived is None else whole_years(arrived, as_of),
+    }
+
+
+#: Derived fields: name -> (label, profile kind, the field it is computed from).
+DERIVED_FIELDS: dict[str, tuple[str, str, str]] = {
+    "years_since_founding": ("成立年限（年）", "company", "founded_on"),
+    "age": ("年龄（周岁）", "talent", "birth_date"),
+    "years_in_suzhou": ("来苏年限（年）", "talent", "arrived_suzhou_on"),
+}
+
+
+def profile_values(profile: CompanyProfile | TalentProfile, as_of: date) -> dict[str, Any]:
+    """Every field a rule may read, typed, with derived fields as of ``as_of``;
+    ``None`` for what the profile does not say."""
+    values = {name: getattr(profile, name) for name in type(profile).model_fields if name != "kind"}
+    values.update(derived_values(profile, as_of))
+    return values
+
+
+def parse_profile(data: Any, doc: Any) -> CompanyProfile | TalentProfile:
+    """Validate parsed profile data; ``doc`` is the ``yamlio.Document`` it came from."""
+    from pydantic import ValidationError
+
+    from .errors import ProfileError
+    from .validation import problems_from
+
+    if not isinstance(data, dict):
+        raise ProfileError([doc.problem("档案的顶层应为键值映射（kind: company 或 talent，name: …）", [])])
+    kind = data.get("kind")
+    if kind not in PROFILE_MODELS:
+        from .errors import did_you_mean
+
+        hint = did_you_mean(str(kind), PROFILE_MODELS) if kind is not None else ""
+        what = "缺少 kind" if kind is None else f"kind 的取值 {kind!r} 无效"
+        raise ProfileError([doc.problem(f"{what}；应为 company（企业/机构）或 talent（人才）{hint}",
+                                        ["kind"])])
+    model = PROFILE_MODELS[kind]
+    labels = {name: info.title or name for name, info in model.model_fields.items()}
+    try:
+        return model.model_validate(data)  # type: ignore[return-value]
+    except ValidationError as err:
+        raise ProfileError(problems_from(err, model, doc, labels=labels)) from None
+
+
+def load_profile(path: Any) -> CompanyProfile | TalentProfile:
+    """Read a company or talent profile from a YAML or JSON file."""
+    from pathlib import Path
+
+    from .errors import ProfileError
+    from .yamlio import read_file
+
+    try:
+        doc = read_file(Path(path))
+    except ValueError as err:
+        raise ProfileError([err.args[0]]) from None
+    return parse_profile(doc.data, doc)

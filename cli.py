@@ -1,0 +1,250 @@
+"""policycalc: the command line. Each command parses its arguments, calls one library
+function and renders the result; the rules themselves live in ``calculator``."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from calculator import Calculator, CalculatorError, Report, load_profile
+from calculator.amounts import describe
+from calculator.describe import condition_lines
+from calculator.loading import load_bundle
+from calculator.money import format_money
+from calculator.report import STATUS_LABELS, ClauseResult
+from calculator.schema import STATUS_LABELS as DOC_STATUS_LABELS
+from calculator.schema import TARGET_LABELS
+
+app = typer.Typer(help="政策计算器：企业和人才可享受哪些支持、金额多少、政策原文出处在哪里。",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+rules_app = typer.Typer(help="查看和校验政策规则。", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+STATUS_STYLE = {"eligible": "green", "needs_info": "yellow", "ineligible": "dim",
+                "not_in_force": "magenta"}
+T = TypeVar("T")
+
+RulesOption = Annotated[Path | None, typer.Option(
+    "--rules", help="规则目录（默认使用随软件发布的政策规则）", file_okay=False)]
+AsOfOption = Annotated[str | None, typer.Option(
+    "--as-of", help="评估日期 YYYY-MM-DD（默认今天）", metavar="YYYY-MM-DD")]
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Run a library call; print a calculator error as one clear message and exit 1."""
+    try:
+        return action()
+    except CalculatorError as error:
+        err.print(Text("错误：", style="bold red") + Text(str(error)))
+        raise typer.Exit(1) from None
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(Text("错误：", style="bold red") + Text(f"--as-of 应为日期 YYYY-MM-DD，实际为 {value!r}"))
+        raise typer.Exit(2) from None
+
+
+def _money(value: Any) -> str:
+    return "—" if value is None else format_money(value)
+
+
+def _status(result: ClauseResult) -> Text:
+    label = STATUS_LABELS[result.status]
+    if result.suppressed_by:
+        label += "（不重复计）"
+    return Text(label, style=STATUS_STYLE[result.status])
+
+
+def _cite(result: ClauseResult) -> str:
+    c = result.citation
+    doc = f"{c.doc_number} " if c.doc_number else ""
+    tag = "" if c.status == "issued" else f"［{DOC_STATUS_LABELS[c.status]}］"
+    return f"{tag}{doc}《{c.document}》{c.article}：“{c.quote}”"
+
+
+def _render_report(report: Report) -> None:
+    kind = "企业/机构" if report.profile.kind == "company" else "人才"
+    out.print(Text(f"{report.profile.name}（{kind}）  评估日期 {report.as_of}  规则版本 "
+                   f"{report.rules_version}", style="bold"))
+    table = Table(show_lines=True, expand=True)
+    table.add_column("条款", ratio=2, overflow="fold")
+    table.add_column("状态", no_wrap=True)
+    table.add_column("金额", ratio=2, overflow="fold")
+    table.add_column("依据与出处", ratio=5, overflow="fold")
+    shown = [r for r in report.results if r.status != "ineligible"]
+    for result in shown:
+        notes = [r.text for r in result.reasons if r.outcome != "met"]
+        if result.missing:
+            notes.append("需补充：" + "、".join(m.label for m in result.missing))
+        if result.validity:
+            notes.append(result.validity)
+        if result.suppressed_by:
+            notes.append(f"与 {result.suppressed_by} 就高不重复，按较高者计")
+        detail = "\n".join([_cite(result), *notes])
+        table.add_row(f"{result.title}\n[{result.clause_id}]", _status(result),
+                      describe(result.benefit), detail)
+    if shown:
+        out.print(table)
+    else:
+        out.print("没有符合或待补充信息的条款。")
+    near = [r for r in report.results if r.near_miss]
+    if near:
+        out.print(Text("差一项", style="bold yellow"))
+        for result in near:
+            failed = next(r.text for r in result.reasons if r.outcome == "failed")
+            out.print(f"  {result.title} [{result.clause_id}]：{failed}")
+    hidden = len(report.results) - len(shown)
+    counts = Counter(r.status for r in report.results)
+    summary = "，".join(f"{STATUS_LABELS[s]} {n} 条" for s, n in counts.items())
+    high = "无上限" if report.totals.max is None else format_money(report.totals.max)
+    out.print(f"合计（符合条款，已按叠加规则）：保底 {format_money(report.totals.min)}，最高 {high}")
+    out.print(f"共 {len(report.results)} 条：{summary}" + (f"；不符合的 {hidden} 条未列出，"
+              "用 --json 或 explain 查看" if hidden else ""))
+
+
+@app.command()
+def check(
+    profile: Annotated[Path, typer.Argument(help="企业或人才档案（YAML 或 JSON）", dir_okay=False)],
+    as_of: AsOfOption = None,
+    json: Annotated[bool, typer.Option("--json", help="输出 JSON 报告")] = False,
+    rules: RulesOption = None,
+) -> None:
+    """列出档案可享受的每一项支持：状态、金额与政策原文。"""
+    when = _as_of(as_of)
+    report = _run(lambda: Calculator.load(rules).evaluate(load_profile(profile), as_of=when))
+    if json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        _render_report(report)
+
+
+@app.command()
+def explain(
+    profile: Annotated[Path, typer.Argument(help="企业或人才档案（YAML 或 JSON）", dir_okay=False)],
+    clause_id: Annotated[str, typer.Argument(help="条款编号，见 policycalc rules list")],
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """逐条说明某一条款对该档案的判断理由。"""
+    when = _as_of(as_of)
+
+    def evaluate() -> ClauseResult:
+        calc = Calculator.load(rules)
+        calc.bundle.clause(clause_id)
+        report = calc.evaluate(load_profile(profile), as_of=when)
+        try:
+            return report.result(clause_id)
+        except KeyError:
+            raise CalculatorError(f"条款 {clause_id} 不适用于{report.profile.kind}档案") from None
+
+    result = _run(evaluate)
+    out.print(Text(f"{result.title} [{result.clause_id}]", style="bold"))
+    out.print(Text("状态：") + _status(result))
+    if result.validity:
+        out.print(f"施行情况：{result.validity}")
+    out.print(f"金额：{describe(result.benefit)}（{result.benefit.text}）")
+    if result.benefit.note:
+        out.print(f"说明：{result.benefit.note}")
+    if result.benefit.payers:
+        out.print(f"出资：{'、'.join(result.benefit.payers)}")
+    if result.suppressed_by:
+        out.print(f"叠加：与 {result.suppressed_by} 就高不重复，本项不计入合计")
+    out.print("条件：")
+    for reason in result.reasons or []:
+        out.print(f"  {reason.text}")
+    if not result.reasons:
+        out.print("  （无条件）")
+    if result.missing:
+        out.print("需补充：" + "、".join(f"{m.label}（{m.field}）" for m in result.missing))
+    if result.near_miss:
+        out.print(Text("差一项即可符合", style="yellow"))
+    out.print("出处：" + _cite(result))
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOption = None) -> None:
+    """按政策文件列出全部条款。"""
+    bundle = _run(lambda: Calculator.load(rules).bundle)
+    by_doc: dict[str, list[Any]] = {}
+    for rule in bundle.clauses:
+        by_doc.setdefault(rule.document.id, []).append(rule)
+    for rules_of_doc in by_doc.values():
+        doc = rules_of_doc[0].document
+        number = f" {doc.doc_number}" if doc.doc_number else ""
+        table = Table(title=f"《{doc.title}》{number}［{DOC_STATUS_LABELS[doc.status]}］"
+                            f"  {len(rules_of_doc)} 条", title_justify="left")
+        table.add_column("编号", overflow="fold")
+        table.add_column("条款", overflow="fold")
+        table.add_column("对象", overflow="fold")
+        table.add_column("支持", overflow="fold")
+        for rule in rules_of_doc:
+            table.add_row(rule.id, rule.clause.title, TARGET_LABELS[rule.clause.target],
+                          rule.clause.benefit.text)
+        out.print(table)
+    counts = Counter(rule.document.status for rule in bundle.clauses)
+    summary = "，".join(f"{DOC_STATUS_LABELS[s]} {n} 条" for s, n in sorted(counts.items()))
+    out.print(f"共 {len(bundle.clauses)} 条条款，{len(by_doc)} 份文件：{summary}；规则版本 {bundle.version}")
+
+
+@rules_app.command("show")
+def rules_show(
+    clause_id: Annotated[str, typer.Argument(help="条款编号")],
+    rules: RulesOption = None,
+) -> None:
+    """显示一条条款的条件、支持内容和政策原文。"""
+    rule = _run(lambda: Calculator.load(rules).bundle.clause(clause_id))
+    doc, clause = rule.document, rule.clause
+    out.print(Text(f"{clause.title} [{clause.id}]", style="bold"))
+    out.print(f"对象：{TARGET_LABELS[clause.target]}")
+    out.print(f"支持：{clause.benefit.text}（{clause.benefit.kind}）")
+    if clause.benefit.payers:
+        out.print(f"出资：{'、'.join(clause.benefit.payers)}")
+    out.print("条件：")
+    for line in condition_lines(rule.condition, 1):
+        out.print(line)
+    number = f"{doc.doc_number} " if doc.doc_number else ""
+    out.print(f"文件：{number}《{doc.title}》，{doc.issuer}，{doc.date}［{DOC_STATUS_LABELS[doc.status]}］")
+    if doc.reports_on:
+        out.print(f"报道的政策：{doc.reports_on}")
+    out.print(f"条目：{clause.citation.article}")
+    out.print(f"原文：“{clause.citation.quote}”")
+    out.print(f"来源文件：{doc.source}；规则文件：{rule.file}:{rule.line}")
+    if clause.notes:
+        out.print(f"说明：{clause.notes}")
+
+
+@rules_app.command("validate")
+def rules_validate(
+    directory: Annotated[Path | None, typer.Argument(help="规则目录（默认随软件发布的规则）",
+                                                       file_okay=False)] = None,
+) -> None:
+    """校验规则目录：格式、字段、取值、定义与叠加规则，并编译到规则引擎。"""
+    calc = _run(lambda: Calculator.load(directory))
+    bundle = calc.bundle
+    out.print(f"规则校验通过：{len(bundle.files)} 个文件，{len(bundle.clauses)} 条条款，"
+              f"规则版本 {bundle.version}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
