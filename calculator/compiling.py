@@ -13,7 +13,7 @@ between text and a number.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -124,33 +124,33 @@ class Shard:
     clause_of: dict[str, str]
 
 
-def compile_bundle(bundle: Bundle) -> list[Shard]:
-    """One or more shards per profile kind; raise ``RuleFileError`` for a clause whose
-    condition is too large to compile safely."""
-    problems: list[Problem] = []
+class TooComplex(ValueError):
+    """A condition whose normal form exceeds ``MAX_CONJUNCTS_PER_CLAUSE``."""
+
+
+def clause_conjuncts(node: Node | None) -> list[Conjunct]:
+    """The engine rules of one clause; ``TooComplex`` if there would be too many."""
+    try:
+        conjuncts = canonical(dnf(node))
+    except OverflowError:
+        raise TooComplex("条件展开后过于复杂，请拆分为多个条款") from None
+    if len(conjuncts) > MAX_CONJUNCTS_PER_CLAUSE:
+        raise TooComplex(f"条件展开后有 {len(conjuncts)} 个分支（上限 {MAX_CONJUNCTS_PER_CLAUSE}），"
+                         "请拆分为多个条款")
+    return conjuncts
+
+
+def compile_conditions(items: Iterable[tuple[str, str, Node | None]]) -> list[Shard]:
+    """Shards for ``(clause id, profile kind, condition)`` items."""
     per_kind: dict[str, list[tuple[str, list[Conjunct]]]] = {}
-    for rule in bundle.clauses:
-        try:
-            conjuncts = canonical(dnf(rule.condition))
-        except OverflowError:
-            conjuncts = []
-            problems.append(Problem("条件展开后过于复杂，请拆分为多个条款", rule.file, rule.line,
-                                    f"clause {rule.id}"))
-            continue
-        if len(conjuncts) > MAX_CONJUNCTS_PER_CLAUSE:
-            problems.append(Problem(
-                f"条件展开后有 {len(conjuncts)} 个分支（上限 {MAX_CONJUNCTS_PER_CLAUSE}），请拆分为多个条款",
-                rule.file, rule.line, f"clause {rule.id}"))
-            continue
-        per_kind.setdefault(rule.profile_kind, []).append((rule.id, conjuncts))
-    if problems:
-        raise RuleFileError(problems)
+    for clause_id, kind, node in items:
+        per_kind.setdefault(kind, []).append((clause_id, clause_conjuncts(node)))
     shards: list[Shard] = []
-    for kind, items in per_kind.items():
+    for kind, compiled in per_kind.items():
         anchor = json.dumps({ANCHOR_KEY: kind}, ensure_ascii=False)
         definition: dict[str, Any] = {}
         clause_of: dict[str, str] = {}
-        for clause_id, conjuncts in items:
+        for clause_id, conjuncts in compiled:
             if definition and len(definition) + len(conjuncts) > MAX_RULES_PER_SHARD:
                 shards.append(Shard(kind, definition, clause_of))
                 definition, clause_of = {}, {}
@@ -162,6 +162,20 @@ def compile_bundle(bundle: Bundle) -> list[Shard]:
         if definition:
             shards.append(Shard(kind, definition, clause_of))
     return shards
+
+
+def compile_bundle(bundle: Bundle) -> list[Shard]:
+    """Shards for every clause of the bundle; ``RuleFileError`` naming each clause whose
+    condition is too large to compile safely."""
+    problems: list[Problem] = []
+    for rule in bundle.clauses:
+        try:
+            clause_conjuncts(rule.condition)
+        except TooComplex as err:
+            problems.append(Problem(str(err), rule.file, rule.line, f"clause {rule.id}"))
+    if problems:
+        raise RuleFileError(problems)
+    return compile_conditions((r.id, r.profile_kind, r.condition) for r in bundle.clauses)
 
 
 def encode_fact(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -122,7 +122,16 @@ def problems_from(error: ValidationError, root: type[BaseModel], doc: Document,
     """Chinese problems for every error of ``error``; ``base`` prefixes the key paths."""
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
-    for err in error.errors():
+    errors = error.errors()
+    # A misspelt key shows up twice: as an unknown key and as a missing one. Report it once,
+    # as the unknown key with its did-you-mean.
+    extra = {(tuple(e["loc"][:-1]), str(e["loc"][-1])) for e in errors if e["type"] == "extra_forbidden"}
+    for err in list(errors):
+        if err["type"] == "missing":
+            parent, key = tuple(err["loc"][:-1]), str(err["loc"][-1])
+            if any(p == parent and did_you_mean(k, [key]) for p, k in extra):
+                errors.remove(err)
+    for err in errors:
         raw_loc = list(err["loc"])
         loc = [p for p in raw_loc if not (isinstance(p, str) and p.startswith("@"))]
         full = [*base, *loc]
@@ -160,6 +169,10 @@ def _message(err: Any, root: type[BaseModel], loc: list[Any], labels: dict[str, 
         for prefix in ("Value error, ", "Assertion failed, "):
             msg = msg.removeprefix(prefix)
         return f"{subject}{msg}"
+    if etype == "condition_shape" and isinstance(err.get("input"), dict):
+        keys = list(err["input"])
+        hints = "".join(did_you_mean(k, ("field", "all", "any", "not", "ref")) for k in keys)
+        return f"{err['msg']}（实际的键：{', '.join(keys)}）{hints}"
     if etype in ("too_short",):
         return f"{subject}至少需要 {err.get('ctx', {}).get('min_length')} 项"
     if etype in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):

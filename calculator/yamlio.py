@@ -68,7 +68,12 @@ def _walk(loader: _PositionLoader, node: yaml.Node, path: Location) -> Any:
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_walk(loader, item, (*path, i)) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:
+        # A scalar that looks like a timestamp but is not a real date (1990-13-01): keep
+        # the text, so validation reports it against the field that expected a date.
+        return node.value
 
 
 class Document:
