@@ -18,7 +18,6 @@ from rich.text import Text
 from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.amounts import describe
 from calculator.describe import condition_lines
-from calculator.loading import load_bundle
 from calculator.money import format_money
 from calculator.report import STATUS_LABELS, ClauseResult
 from calculator.schema import STATUS_LABELS as DOC_STATUS_LABELS

@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .conditions import All, Any_, Leaf, Named, Node, Not
+from .conditions import All, Leaf, Named, Node, Not
 from .errors import Problem, RuleFileError
 from .fields import FIELDS, FieldSpec
 from .loading import Bundle

@@ -118,9 +118,9 @@ class Calculator:
         near = status == "ineligible" and flips_needed(rule.condition, values) == 1
         return ClauseResult(
             clause_id=rule.id, title=rule.clause.title, target=TARGET_LABELS[rule.clause.target],
-            status="not_in_force" if why_not else status,  # type: ignore[arg-type]
+            status="not_in_force" if why_not else status,
             benefit=benefit, citation=citation(rule), reasons=reasons(rule.condition, values),
             missing=missing, near_miss=near and not why_not, validity=why_not)
 
 
-__all__ = ["Calculator", "STATUS_LABELS", "shipped_rules"]
+__all__ = ["STATUS_LABELS", "Calculator", "shipped_rules"]

@@ -154,7 +154,8 @@ class _Linker:
                 if name in self.definitions:
                     other = self.definitions[name][1]
                     self.problems.append(doc.problem(
-                        f"定义 {name} 重复（已在 {other.source}:{other.line_of(['definitions', name])} 定义）",
+                        f"定义 {name} 重复（已在 {other.source}:"
+                        f"{other.line_of(['definitions', name])} 定义）",
                         ["definitions", name]))
                     continue
                 self.definitions[name] = (cond, doc)
@@ -360,7 +361,8 @@ def _link(parsed: Sequence[tuple[YamlDocument, RuleFile]], version: str,
                     continue
                 if member in owner:
                     linker.problems.append(doc.problem(
-                        f"条款 {member} 同时属于叠加规则 {owner[member]} 和 {group.id}；一个条款只能属于一个叠加规则",
+                        f"条款 {member} 同时属于叠加规则 {owner[member]} 和 {group.id}；"
+                        "一个条款只能属于一个叠加规则",
                         path))
                 owner[member] = group.id
                 kinds.add(by_id[member].profile_kind)
@@ -374,4 +376,4 @@ def _link(parsed: Sequence[tuple[YamlDocument, RuleFile]], version: str,
     return Bundle(tuple(rules), tuple(groups), definitions, version, files, documents)
 
 
-__all__ = ["Bundle", "ClauseRule", "load_bundle", "operand", "format_path"]
+__all__ = ["Bundle", "ClauseRule", "format_path", "load_bundle", "operand"]

@@ -122,7 +122,8 @@ Condition = Annotated[
     Discriminator(
         _condition_tag,
         custom_error_type="condition_shape",
-        custom_error_message="条件应为以下之一：{field, op, value} 比较、all: [...]、any: [...]、not: 条件、ref: 定义名",
+        custom_error_message=("条件应为以下之一：{field, op, value} 比较、all: [...]、any: [...]、"
+                              "not: 条件、ref: 定义名"),
     ),
 ]
 

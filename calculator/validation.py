@@ -136,10 +136,10 @@ def problems_from(error: ValidationError, root: type[BaseModel], doc: Document,
         loc = [p for p in raw_loc if not (isinstance(p, str) and p.startswith("@"))]
         full = [*base, *loc]
         message = _message(err, root, raw_loc, labels or {})
-        key = (format_path(full), message)
-        if key in seen:
+        seen_key = (format_path(full), message)
+        if seen_key in seen:
             continue
-        seen.add(key)
+        seen.add(seen_key)
         problems.append(doc.problem(message, full))
     return problems
 

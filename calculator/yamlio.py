@@ -39,7 +39,7 @@ class _PositionLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise _Error("不支持 YAML 锚点/别名（*引用），请直接写出内容", event.start_mark.line + 1)
         return super().compose_node(parent, index)
 
