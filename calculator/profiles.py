@@ -23,9 +23,10 @@ Industry = Literal["电子信息", "装备制造", "生物医药", "先进材料
 Qualification = Literal[
     "高新技术企业", "科技型中小企业", "专精特新", "小巨人", "单项冠军", "瞪羚",
     "独角兽培育", "规上工业企业", "重点产业链企业", "创新型领军企业", "外资研发中心",
+    "人才企业", "首台（套）重大装备",
 ]
 ListingStatus = Literal["未上市", "拟上市", "境内上市", "境外上市"]
-OrgType = Literal["企业", "科研机构", "高校", "新型研发机构"]
+OrgType = Literal["企业", "科研机构", "高校", "新型研发机构", "职业培训机构", "中小学校"]
 NationalInstitution = Literal[
     "国家实验室", "全国重点实验室", "国家技术创新中心", "国家制造业创新中心",
     "国家产业创新中心", "国家工程研究中心", "国家临床医学研究中心", "其他国家级科研机构",
@@ -37,6 +38,10 @@ TalentProgramme = Literal[
     "顶尖人才", "战略科技人才", "外国高端人才", "卓越工程师",
 ]
 Role = Literal["个人", "团队带头人", "团队核心成员"]
+Zone = Literal[
+    "中国（江苏）自贸试验区苏州片区", "综合保税区", "长三角生态绿色一体化发展示范区", "高品质人才社区",
+]
+CompetitionAward = Literal["“赢在苏州”创客大赛"]
 
 _CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -111,6 +116,8 @@ class CompanyProfile(_Profile):
     national_institution_new: bool | None = Field(None, title="是否新建国家级科研机构")
     national_project: bool | None = Field(None, title="是否承担国家重大技术攻关项目")
     national_funding: Money | None = Field(None, title="国家支持资金")
+    zones: frozenset[Zone] | None = Field(None, title="所在功能区")
+    taiwan_invested: bool | None = Field(None, title="是否台资企业")
 
 
 class TalentProfile(_Profile):
@@ -131,6 +138,11 @@ class TalentProfile(_Profile):
     startup: bool | None = Field(None, title="是否在苏创办企业")
     equity_share: Percent | None = Field(None, title="持股比例（%）")
     children_school_age: Count | None = Field(None, title="随迁适龄子女数")
+    industry: Industry | None = Field(None, title="所属产业")
+    zones: frozenset[Zone] | None = Field(None, title="工作或居住的功能区")
+    overseas_returnee: bool | None = Field(None, title="是否海外全职回国（来华）人才")
+    overseas_licence: bool | None = Field(None, title="是否具有境外执业资格")
+    competition_awards: frozenset[CompetitionAward] | None = Field(None, title="创新创业大赛获奖")
 
 
 Profile = Annotated[Union[CompanyProfile, TalentProfile], Field(discriminator="kind")]
