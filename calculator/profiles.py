@@ -23,7 +23,9 @@ Industry = Literal["电子信息", "装备制造", "生物医药", "先进材料
 Qualification = Literal[
     "高新技术企业", "科技型中小企业", "专精特新", "小巨人", "单项冠军", "瞪羚",
     "独角兽培育", "规上工业企业", "重点产业链企业", "创新型领军企业", "外资研发中心",
+    "链主企业", "临床试验机构",
 ]
+EnterpriseSize = Literal["大型", "中型", "小型", "微型"]
 ListingStatus = Literal["未上市", "拟上市", "境内上市", "境外上市"]
 OrgType = Literal["企业", "科研机构", "高校", "新型研发机构"]
 NationalInstitution = Literal[
@@ -111,6 +113,15 @@ class CompanyProfile(_Profile):
     national_institution_new: bool | None = Field(None, title="是否新建国家级科研机构")
     national_project: bool | None = Field(None, title="是否承担国家重大技术攻关项目")
     national_funding: Money | None = Field(None, title="国家支持资金")
+    enterprise_size: EnterpriseSize | None = Field(None, title="企业规模（大中小微划型）")
+    smart_transformation: bool | None = Field(None, title="是否实施智能化改造和数字化转型")
+    owns_ip: bool | None = Field(None, title="是否拥有知识产权")
+    tech_loan: bool | None = Field(None, title="是否取得科技贷款")
+    tech_insurance: bool | None = Field(None, title="是否投保科技保险")
+    land_project: bool | None = Field(None, title="是否有新取得用地的建设项目")
+    new_economy: bool | None = Field(None, title="是否属于新技术、新产业、新业态、新模式")
+    tech_transfer: bool | None = Field(None, title="是否承接或实施科技成果转化")
+    innovative_drug_device: bool | None = Field(None, title="是否拥有创新药或医疗器械产品")
 
 
 class TalentProfile(_Profile):
@@ -131,6 +142,10 @@ class TalentProfile(_Profile):
     startup: bool | None = Field(None, title="是否在苏创办企业")
     equity_share: Percent | None = Field(None, title="持股比例（%）")
     children_school_age: Count | None = Field(None, title="随迁适龄子女数")
+    district: District | None = Field(None, title="工作所在板块")
+    employer_type: OrgType | None = Field(None, title="工作单位类型")
+    national_task: bool | None = Field(None, title="是否承担国家攻关任务")
+    tech_transfer: bool | None = Field(None, title="是否从事技术转移或科技成果转化工作")
 
 
 Profile = Annotated[Union[CompanyProfile, TalentProfile], Field(discriminator="kind")]
