@@ -24,7 +24,9 @@ Qualification = Literal[
     "高新技术企业", "科技型中小企业", "专精特新", "小巨人", "单项冠军", "瞪羚",
     "独角兽培育", "规上工业企业", "重点产业链企业", "创新型领军企业", "外资研发中心",
     "人才企业", "首台（套）重大装备",
+    "链主企业", "临床试验机构",
 ]
+EnterpriseSize = Literal["大型", "中型", "小型", "微型"]
 ListingStatus = Literal["未上市", "拟上市", "境内上市", "境外上市"]
 OrgType = Literal["企业", "科研机构", "高校", "新型研发机构", "职业培训机构", "中小学校"]
 NationalInstitution = Literal[
@@ -118,6 +120,15 @@ class CompanyProfile(_Profile):
     national_funding: Money | None = Field(None, title="国家支持资金")
     zones: frozenset[Zone] | None = Field(None, title="所在功能区")
     taiwan_invested: bool | None = Field(None, title="是否台资企业")
+    enterprise_size: EnterpriseSize | None = Field(None, title="企业规模（大中小微划型）")
+    smart_transformation: bool | None = Field(None, title="是否实施智能化改造和数字化转型")
+    owns_ip: bool | None = Field(None, title="是否拥有知识产权")
+    tech_loan: bool | None = Field(None, title="是否取得科技贷款")
+    tech_insurance: bool | None = Field(None, title="是否投保科技保险")
+    land_project: bool | None = Field(None, title="是否有新取得用地的建设项目")
+    new_economy: bool | None = Field(None, title="是否属于新技术、新产业、新业态、新模式")
+    tech_transfer: bool | None = Field(None, title="是否承接或实施科技成果转化")
+    innovative_drug_device: bool | None = Field(None, title="是否拥有创新药或医疗器械产品")
 
 
 class TalentProfile(_Profile):
@@ -143,6 +154,10 @@ class TalentProfile(_Profile):
     overseas_returnee: bool | None = Field(None, title="是否海外全职回国（来华）人才")
     overseas_licence: bool | None = Field(None, title="是否具有境外执业资格")
     competition_awards: frozenset[CompetitionAward] | None = Field(None, title="创新创业大赛获奖")
+    district: District | None = Field(None, title="工作所在板块")
+    employer_type: OrgType | None = Field(None, title="工作单位类型")
+    national_task: bool | None = Field(None, title="是否承担国家攻关任务")
+    tech_transfer: bool | None = Field(None, title="是否从事技术转移或科技成果转化工作")
 
 
 Profile = Annotated[Union[CompanyProfile, TalentProfile], Field(discriminator="kind")]
