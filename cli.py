@@ -17,6 +17,7 @@ from rich.text import Text
 
 from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.amounts import describe
+from calculator.citations import verify
 from calculator.describe import condition_lines
 from calculator.money import format_money
 from calculator.report import STATUS_LABELS, ClauseResult
@@ -239,6 +240,27 @@ def rules_validate(
     bundle = calc.bundle
     out.print(f"规则校验通过：{len(bundle.files)} 个文件，{len(bundle.clauses)} 条条款，"
               f"规则版本 {bundle.version}")
+
+
+@rules_app.command("verify-citations")
+def rules_verify_citations(
+    sources: Annotated[Path, typer.Option(
+        "--sources", help="政策原文目录（规则中 document.source 所指的文件所在目录）")],
+    rules: RulesOption = None,
+) -> None:
+    """核对每条条款的引文是否出现在原文中（忽略空白与全角半角差异），并给出原文行号。"""
+    checks = _run(lambda: verify(Calculator.load(rules).bundle, sources))
+    for check in checks:
+        if check.found:
+            out.print(Text("✓ ", style="green")
+                      + Text(f"{check.clause_id}  {check.source}:{check.source_line}"))
+        else:
+            out.print(Text("✗ ", style="bold red")
+                      + Text(f"{check.clause_id}  {check.rule_location}  {check.problem}"))
+    missing = sum(not c.found for c in checks)
+    out.print(f"引文核对：{len(checks)} 条，通过 {len(checks) - missing} 条，未找到 {missing} 条")
+    if missing:
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -60,8 +60,11 @@ def set_key(spec: FieldSpec, choice: str) -> str:
 def _leaf_dnf(leaf: Leaf, positive: bool) -> list[list[Atom]]:
     spec, op, key = leaf.field, leaf.op, leaf.field.name
     if op == "exists":
+        # Met when present; never failed (a blank is unknown), so its "failed" form has no
+        # conjunction at all. This also keeps $nex, which matches the engine's own state
+        # fact and loops forever, out of every rule.
         probe = set_key(spec, spec.choices[0]) if spec.type == "set" else key
-        return [[{"$ex" if positive else "$nex": {probe: 1}}]]
+        return [[{"$ex": {probe: 1}}]] if positive else []
     if spec.type == "set":
         items = (leaf.value,) if op == "contains" else tuple(leaf.value)
         hit = [{set_key(spec, item): 1} for item in items]

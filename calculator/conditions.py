@@ -87,7 +87,9 @@ def compare(op: str, actual: Any, expected: Any) -> bool:
 def leaf_outcome(leaf: Leaf, values: Mapping[str, Any]) -> Outcome:
     actual = values.get(leaf.field.name)
     if leaf.op == "exists":
-        return Outcome.MET if actual is not None else Outcome.FAILED
+        # A blank field says nothing about the world: "has a national lab" is unknown, not
+        # false, until the profile says so. So exists is met or unknown, never failed.
+        return Outcome.MET if actual is not None else Outcome.UNKNOWN
     if actual is None:
         return Outcome.UNKNOWN
     return Outcome.MET if compare(leaf.op, actual, leaf.value) else Outcome.FAILED
@@ -125,11 +127,6 @@ def leaves(node: Node | None) -> list[Leaf]:
     return [leaf for child in node.children for leaf in leaves(child)]
 
 
-#: The cost of flipping an ``exists`` test: lacking a thing altogether (not being a
-#: national institution at all) is never "one step away".
-FAR = 1000
-
-
 def flips_needed(node: Node | None, values: Mapping[str, Any], want_met: bool = True) -> int:
     """The least number of comparisons whose outcome would have to change for ``node`` to
     become met (or failed, with ``want_met=False``). Unknown comparisons cost nothing:
@@ -139,9 +136,7 @@ def flips_needed(node: Node | None, values: Mapping[str, Any], want_met: bool = 
     if isinstance(node, Leaf):
         outcome = leaf_outcome(node, values)
         bad = Outcome.FAILED if want_met else Outcome.MET
-        if outcome is not bad:
-            return 0
-        return FAR if node.op == "exists" else 1
+        return 1 if outcome is bad else 0
     if isinstance(node, Named):
         return flips_needed(node.child, values, want_met)
     if isinstance(node, Not):
