@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from calculator import ProfileError, RuleFileError, load_profile
+from calculator import CalculatorError, ProfileError, RuleFileError, load_profile
 from calculator.loading import load_bundle
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -24,22 +24,23 @@ def _expected(path: Path) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
+def _assert_single_error(error: CalculatorError, golden: Path) -> None:
+    message = str(error)
+    assert len(error.problems) == 1, message
+    for part in _expected(golden):
+        assert part in message, f"{part!r} not in {message!r}"
+
+
 @pytest.mark.parametrize("path", _cases("rules"), ids=lambda p: p.stem)
 def test_broken_rule_file(path: Path, tmp_path: Path) -> None:
     shutil.copy(path, tmp_path / path.name)
     with pytest.raises(RuleFileError) as caught:
         load_bundle(tmp_path)
-    message = str(caught.value)
-    assert len(caught.value.problems) == 1, message
-    for part in _expected(path):
-        assert part in message, f"{part!r} not in {message!r}"
+    _assert_single_error(caught.value, path)
 
 
 @pytest.mark.parametrize("path", _cases("profiles"), ids=lambda p: p.stem)
 def test_broken_profile(path: Path) -> None:
     with pytest.raises(ProfileError) as caught:
         load_profile(path)
-    message = str(caught.value)
-    assert len(caught.value.problems) == 1, message
-    for part in _expected(path):
-        assert part in message, f"{part!r} not in {message!r}"
+    _assert_single_error(caught.value, path)
