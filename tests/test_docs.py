@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from cli import app
 
-from .conftest import ROOT
+from .conftest import ROOT, SEEDS
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"```(python|console)\n(.*?)```", re.S)
@@ -38,6 +38,8 @@ def test_console_examples_succeed(path: Path, monkeypatch: pytest.MonkeyPatch) -
     commands = [line[2:] for block in _blocks(path, "console") for line in block.splitlines()
                 if line.startswith("$ policycalc ")]
     for command in commands:
+        if "../shared/" in command and not SEEDS.is_dir():
+            continue  # the policy source texts sit beside the checkout only where provided
         args = shlex.split(command)[1:]
         result = CliRunner().invoke(app, args, env={"COLUMNS": "200", **os.environ})
         assert result.exit_code == 0, f"{path.name}: {command}\n{result.output}"
