@@ -19,6 +19,7 @@ from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.amounts import describe
 from calculator.citations import verify
 from calculator.describe import condition_lines
+from calculator.linting import lint
 from calculator.money import format_money
 from calculator.report import STATUS_LABELS, ClauseResult
 from calculator.schema import STATUS_LABELS as DOC_STATUS_LABELS
@@ -260,6 +261,19 @@ def rules_verify_citations(
     missing = sum(not c.found for c in checks)
     out.print(f"引文核对：{len(checks)} 条，通过 {len(checks) - missing} 条，未找到 {missing} 条")
     if missing:
+        raise typer.Exit(1)
+
+
+@rules_app.command("lint")
+def rules_lint(rules: RulesOption = None) -> None:
+    """检查规则含义上的问题：永远无法满足的条件、空引文、未使用的定义、无人读取的档案字段。"""
+    findings = _run(lambda: lint(Calculator.load(rules).bundle))
+    for finding in findings:
+        style = "red" if finding.severity == "error" else "yellow"
+        out.print(Text(str(finding), style=style))
+    errors = sum(1 for f in findings if f.severity == "error")
+    out.print(f"规则检查：错误 {errors} 项，提示 {len(findings) - errors} 项")
+    if errors:
         raise typer.Exit(1)
 
 
