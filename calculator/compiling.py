@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .conditions import All, Leaf, Named, Node, Not
+from .conditions import Leaf, Node, normal_form
 from .errors import Problem, RuleFileError
 from .fields import FIELDS, FieldSpec
 from .loading import Bundle
@@ -87,26 +87,10 @@ def _leaf_dnf(leaf: Leaf, positive: bool) -> list[list[Atom]]:
     return [[{name: {key: value}}]]
 
 
-def dnf(node: Node | None, positive: bool = True) -> list[list[Atom]]:
-    """Disjunctive normal form of "``node`` is met" (or "failed" when not ``positive``),
-    in the engine's two-valued semantics where any test of a missing key is false."""
-    if node is None:
-        return [[]] if positive else []
-    if isinstance(node, Leaf):
-        return _leaf_dnf(node, positive)
-    if isinstance(node, Named):
-        return dnf(node.child, positive)
-    if isinstance(node, Not):
-        return dnf(node.child, not positive)
-    parts = [dnf(child, positive) for child in node.children]
-    if isinstance(node, All) == positive:
-        result: list[list[Atom]] = [[]]
-        for part in parts:
-            result = [left + right for left in result for right in part]
-            if len(result) > MAX_CONJUNCTS_PER_CLAUSE * 4:
-                raise OverflowError
-        return result
-    return [conj for part in parts for conj in part]
+def dnf(node: Node | None) -> list[list[Atom]]:
+    """Engine conjunctions for "``node`` is met", in the engine's two-valued semantics where
+    any test of a missing key is false."""
+    return normal_form(node, _leaf_dnf, limit=MAX_CONJUNCTS_PER_CLAUSE * 4)
 
 
 def canonical(conjuncts: list[list[Atom]]) -> list[Conjunct]:

@@ -7,12 +7,12 @@ with ``evaluate`` on which clauses are met.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 from .fields import FieldSpec
 
@@ -144,3 +144,30 @@ def flips_needed(node: Node | None, values: Mapping[str, Any], want_met: bool = 
     costs = [flips_needed(child, values, want_met) for child in node.children]
     conjunctive = isinstance(node, All) == want_met
     return sum(costs) if conjunctive else min(costs)
+
+
+T = TypeVar("T")
+
+
+def normal_form(node: Node | None, literal: Callable[[Leaf, bool], list[list[T]]],
+                positive: bool = True, limit: int = 1024) -> list[list[T]]:
+    """Disjunctive normal form of "``node`` is met" (or "failed" when not ``positive``),
+    with each comparison expanded by ``literal(leaf, positive)`` into its own normal form.
+    Raises ``OverflowError`` past ``limit`` conjunctions."""
+    if node is None:
+        return [[]] if positive else []
+    if isinstance(node, Leaf):
+        return literal(node, positive)
+    if isinstance(node, Named):
+        return normal_form(node.child, literal, positive, limit)
+    if isinstance(node, Not):
+        return normal_form(node.child, literal, not positive, limit)
+    parts = [normal_form(child, literal, positive, limit) for child in node.children]
+    if isinstance(node, All) == positive:
+        result: list[list[T]] = [[]]
+        for part in parts:
+            result = [left + right for left in result for right in part]
+            if len(result) > limit:
+                raise OverflowError
+        return result
+    return [conj for part in parts for conj in part]

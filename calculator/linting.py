@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from .conditions import All, Any_, Leaf, Named, Node, Not, leaves
+from .conditions import All, Any_, Leaf, Named, Node, Not, leaves, normal_form
 from .fields import FIELDS
 from .loading import Bundle, ClauseRule
 from .schema import PerUnit, Ratio, Tax, Tiers
@@ -37,22 +37,8 @@ class Finding:
         return f"[{mark}] {self.where}：{self.message}"
 
 
-def _dnf(node: Node | None, positive: bool = True) -> list[list[Literal_]]:
-    if node is None:
-        return [[]] if positive else []
-    if isinstance(node, Leaf):
-        return [[(node, positive)]]
-    if isinstance(node, Named):
-        return _dnf(node.child, positive)
-    if isinstance(node, Not):
-        return _dnf(node.child, not positive)
-    parts = [_dnf(c, positive) for c in node.children]
-    if isinstance(node, All) == positive:
-        out: list[list[Literal_]] = [[]]
-        for part in parts:
-            out = [a + b for a in out for b in part][:4096]
-        return out
-    return [conj for part in parts for conj in part]
+def _literal(leaf: Leaf, must_hold: bool) -> list[list[Literal_]]:
+    return [[(leaf, must_hold)]]
 
 
 def _step(value: Any) -> Any:
@@ -187,7 +173,10 @@ def lint(bundle: Bundle) -> list[Finding]:
             findings.append(Finding("error", _where(rule), "引文 quote 为空"))
         used_refs |= set(_refs(rule.condition))
         read[rule.profile_kind] |= _fields_read(rule)
-        conjuncts = _dnf(rule.condition)
+        try:
+            conjuncts = normal_form(rule.condition, _literal)
+        except OverflowError:
+            continue  # too large to compile at all: loading already refuses it
         reasons = [_satisfiable(c) for c in conjuncts]
         if conjuncts and all(reasons):
             findings.append(Finding("error", _where(rule), f"条件永远无法同时满足：{reasons[0]}"))
