@@ -13,7 +13,7 @@ between text and a number.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -128,10 +128,16 @@ def clause_conjuncts(node: Node | None) -> list[Conjunct]:
 
 
 def compile_conditions(items: Iterable[tuple[str, str, Node | None]]) -> list[Shard]:
-    """Shards for ``(clause id, profile kind, condition)`` items."""
+    """Shards for ``(clause id, profile kind, condition)`` items; ``TooComplex`` if one
+    condition has too large a normal form."""
+    return _pack((cid, kind, clause_conjuncts(node)) for cid, kind, node in items)
+
+
+def _pack(items: Iterable[tuple[str, str, list[Conjunct]]]) -> list[Shard]:
+    """Engine rules packed into shards per profile kind, a clause never split across two."""
     per_kind: dict[str, list[tuple[str, list[Conjunct]]]] = {}
-    for clause_id, kind, node in items:
-        per_kind.setdefault(kind, []).append((clause_id, clause_conjuncts(node)))
+    for clause_id, kind, conjuncts in items:
+        per_kind.setdefault(kind, []).append((clause_id, conjuncts))
     shards: list[Shard] = []
     for kind, compiled in per_kind.items():
         anchor = json.dumps({ANCHOR_KEY: kind}, ensure_ascii=False)
@@ -155,14 +161,15 @@ def compile_bundle(bundle: Bundle) -> list[Shard]:
     """Shards for every clause of the bundle; ``RuleFileError`` naming each clause whose
     condition is too large to compile safely."""
     problems: list[Problem] = []
+    compiled: list[tuple[str, str, list[Conjunct]]] = []
     for rule in bundle.clauses:
         try:
-            clause_conjuncts(rule.condition)
+            compiled.append((rule.id, rule.profile_kind, clause_conjuncts(rule.condition)))
         except TooComplex as err:
             problems.append(Problem(str(err), rule.file, rule.line, f"clause {rule.id}"))
     if problems:
         raise RuleFileError(problems)
-    return compile_conditions((r.id, r.profile_kind, r.condition) for r in bundle.clauses)
+    return _pack(compiled)
 
 
 def encode_fact(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -178,7 +185,3 @@ def encode_fact(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
         else:
             fact[name] = engine_value(spec, value)
     return fact
-
-
-def shard_sizes(shards: Sequence[Shard]) -> list[int]:
-    return [len(s.definition) for s in shards]

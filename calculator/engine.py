@@ -45,9 +45,6 @@ class Engine:
         self._ids = itertools.count()
         self._lock = threading.Lock()
 
-    def kinds(self) -> set[str]:
-        return {r.kind for r in self._rulesets}
-
     def match(self, kind: str, values: Mapping[str, Any]) -> frozenset[str]:
         """Ids of the clauses for ``kind`` whose conditions are met by ``values``."""
         fact = encode_fact(kind, values)

@@ -23,7 +23,7 @@ from .fields import FIELDS
 from .loading import Bundle, ClauseRule, load_bundle
 from .profiles import CompanyProfile, TalentProfile, profile_values
 from .report import STATUS_ORDER, CitationOut, ClauseResult, Missing, ProfileRef, Report
-from .schema import STATUS_LABELS, TARGET_LABELS
+from .schema import TARGET_LABELS
 from .stacking import apply
 
 AnyProfile = CompanyProfile | TalentProfile
@@ -123,4 +123,4 @@ class Calculator:
             missing=missing, near_miss=near and not why_not, validity=why_not)
 
 
-__all__ = ["STATUS_LABELS", "Calculator", "shipped_rules"]
+__all__ = ["Calculator", "shipped_rules"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .conditions import All, Any_, Leaf, Named, Node, Not
-from .errors import Problem, RuleFileError, did_you_mean, format_path
+from .errors import Problem, RuleFileError, did_you_mean
 from .fields import FIELDS, TYPE_LABELS, FieldSpec
 from .money import parse_money
 from .schema import (
@@ -90,7 +90,6 @@ class Bundle:
     definitions: dict[str, Condition]
     version: str
     files: tuple[str, ...]
-    documents: tuple[Document, ...] = field(default=())
 
     def clause(self, clause_id: str) -> ClauseRule:
         for rule in self.clauses:
@@ -98,12 +97,6 @@ class Bundle:
                 return rule
         hint = did_you_mean(clause_id, [r.id for r in self.clauses])
         raise RuleFileError(f"没有编号为 {clause_id} 的条款{hint}")
-
-    def group_of(self, clause_id: str) -> StackingGroup | None:
-        for group in self.groups:
-            if clause_id in group.clauses:
-                return group
-        return None
 
 
 def bundle_files(directory: Path) -> list[Path]:
@@ -372,8 +365,7 @@ def _link(parsed: Sequence[tuple[YamlDocument, RuleFile]], version: str,
     if linker.problems:
         raise RuleFileError(linker.problems)
     definitions = {name: cond for name, (cond, _) in linker.definitions.items()}
-    documents = tuple(rf.document for _, rf in parsed if rf.document is not None)
-    return Bundle(tuple(rules), tuple(groups), definitions, version, files, documents)
+    return Bundle(tuple(rules), tuple(groups), definitions, version, files)
 
 
-__all__ = ["Bundle", "ClauseRule", "format_path", "load_bundle", "operand"]
+__all__ = ["Bundle", "ClauseRule", "load_bundle", "operand"]

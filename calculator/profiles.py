@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from .errors import ProfileError, did_you_mean
 from .money import parse_money
+from .validation import problems_from
+from .yamlio import Document, read_file
 
 District = Literal[
     "姑苏区", "苏州工业园区", "苏州高新区", "吴中区", "相城区", "吴江区",
@@ -201,19 +205,12 @@ def profile_values(profile: CompanyProfile | TalentProfile, as_of: date) -> dict
     return values
 
 
-def parse_profile(data: Any, doc: Any) -> CompanyProfile | TalentProfile:
+def parse_profile(data: Any, doc: Document) -> CompanyProfile | TalentProfile:
     """Validate parsed profile data; ``doc`` is the ``yamlio.Document`` it came from."""
-    from pydantic import ValidationError
-
-    from .errors import ProfileError
-    from .validation import problems_from
-
     if not isinstance(data, dict):
         raise ProfileError([doc.problem("档案的顶层应为键值映射（kind: company 或 talent，name: …）", [])])
     kind = data.get("kind")
     if kind not in PROFILE_MODELS:
-        from .errors import did_you_mean
-
         hint = did_you_mean(str(kind), PROFILE_MODELS) if kind is not None else ""
         what = "缺少 kind" if kind is None else f"kind 的取值 {kind!r} 无效"
         raise ProfileError([doc.problem(f"{what}；应为 company（企业/机构）或 talent（人才）{hint}",
@@ -226,13 +223,8 @@ def parse_profile(data: Any, doc: Any) -> CompanyProfile | TalentProfile:
         raise ProfileError(problems_from(err, model, doc, labels=labels)) from None
 
 
-def load_profile(path: Any) -> CompanyProfile | TalentProfile:
+def load_profile(path: str | Path) -> CompanyProfile | TalentProfile:
     """Read a company or talent profile from a YAML or JSON file."""
-    from pathlib import Path
-
-    from .errors import ProfileError
-    from .yamlio import read_file
-
     try:
         doc = read_file(Path(path))
     except ValueError as err:
