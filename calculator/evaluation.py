@@ -8,7 +8,9 @@ an engine fault can never silently produce a wrong result.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from .stacking import apply
 AnyProfile = CompanyProfile | TalentProfile
 
 
+@cache
 def package_version() -> str:
     try:
         return metadata.version("policy-calculator")
@@ -64,12 +67,24 @@ def citation(rule: ClauseRule) -> CitationOut:
                        reports_on=doc.reports_on)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A bundle and the engine compiled from it: swapped as one, never mutated."""
+
+    bundle: Bundle
+    engine: Engine
+
+
+def _compile(bundle: Bundle) -> _Compiled:
+    return _Compiled(bundle, Engine(compile_bundle(bundle)))
+
+
 class Calculator:
-    """A compiled rule bundle. Thread-safe: ``evaluate`` may be called from many threads."""
+    """A compiled rule bundle. Thread-safe: ``evaluate`` may be called from many threads,
+    and ``reload`` may swap in new rules while they run."""
 
     def __init__(self, bundle: Bundle) -> None:
-        self.bundle = bundle
-        self._engine = Engine(compile_bundle(bundle))
+        self._current = _compile(bundle)
 
     @classmethod
     def load(cls, directory: str | Path | None = None) -> Calculator:
@@ -77,22 +92,38 @@ class Calculator:
         shipped corpus). Raises ``RuleFileError`` listing every problem."""
         return cls(load_bundle(shipped_rules() if directory is None else directory))
 
+    def reload(self, directory: str | Path | None = None) -> str:
+        """Load and compile new rules, then swap them in as one step; returns the new rules
+        version. Calls already running finish on the rules they started with. If the new
+        rules fail to load (``RuleFileError``) nothing changes and the old rules keep
+        serving."""
+        fresh = _compile(load_bundle(shipped_rules() if directory is None else directory))
+        # A single attribute store: readers see either the old or the new pair, never a mix.
+        self._current = fresh
+        return fresh.bundle.version
+
+    @property
+    def bundle(self) -> Bundle:
+        return self._current.bundle
+
     @property
     def rules_version(self) -> str:
-        return self.bundle.version
+        return self._current.bundle.version
 
     def evaluate(self, profile: AnyProfile, as_of: date | None = None) -> Report:
         """Every clause for the profile's kind, with status, amount, reasons and citation."""
+        current = self._current  # read once: a concurrent reload must not mix two bundles
+        bundle = current.bundle
         as_of = as_of or date.today()
         values = profile_values(profile, as_of)
         kind = profile.kind
-        matched = self._engine.match(kind, values)
+        matched = current.engine.match(kind, values)
         results = [self._result(rule, values, matched, as_of)
-                   for rule in self.bundle.clauses if rule.profile_kind == kind]
+                   for rule in bundle.clauses if rule.profile_kind == kind]
         results.sort(key=lambda r: STATUS_ORDER.index(r.status))
-        totals = apply(results, self.bundle.groups)
+        totals = apply(results, bundle.groups)
         return Report(profile=ProfileRef(kind=kind, name=profile.name), as_of=as_of,
-                      rules_version=self.rules_version, engine_version=package_version(),
+                      rules_version=bundle.version, engine_version=package_version(),
                       results=results, totals=totals)
 
     def evaluate_many(self, profiles: Iterable[AnyProfile],

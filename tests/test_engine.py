@@ -48,7 +48,7 @@ def test_engine_agrees_on_corpus_for_every_example_profile(calc: Calculator) -> 
         vals = profile_values(profile, date(2026, 11, 21))
         rules = [r for r in calc.bundle.clauses if r.profile_kind == profile.kind]
         expected = {r.id for r in rules if evaluate(r.condition, vals) is Outcome.MET}
-        assert calc._engine.match(profile.kind, vals) == expected, path.name
+        assert calc._current.engine.match(profile.kind, vals) == expected, path.name
         calc.evaluate(profile, as_of=date(2026, 11, 21))
 
 
