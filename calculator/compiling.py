@@ -45,6 +45,10 @@ def engine_value(spec: FieldSpec, value: Any) -> Any:
     if spec.type == "date":
         assert isinstance(value, date)
         return value.toordinal()
+    if spec.type == "enum":
+        # Choices travel as their index: the engine then only ever compares integers, and
+        # the fact it echoes back for every fired rule stays short.
+        return spec.choices.index(value)
     if spec.type == "number":
         scaled = Decimal(value) * NUMBER_SCALE
         if scaled != scaled.to_integral_value():
@@ -172,10 +176,38 @@ def compile_bundle(bundle: Bundle) -> list[Shard]:
     return _pack(compiled)
 
 
-def encode_fact(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The engine fact for a profile's typed values; missing values are absent keys."""
+def fact_fields(shards: Iterable[Shard]) -> dict[str, frozenset[str]]:
+    """Per profile kind, the profile fields some engine rule reads: the only ones a fact
+    needs to carry (the engine copies the whole fact into every rule it fires)."""
+    found: dict[str, set[str]] = {}
+
+    def walk(condition: Any, into: set[str]) -> None:
+        if isinstance(condition, list):
+            for item in condition:
+                walk(item, into)
+        elif isinstance(condition, dict):
+            for key, value in condition.items():
+                if key.startswith("$"):
+                    walk(value, into)
+                elif key != ANCHOR_KEY:
+                    into.add(key.split("#", 1)[0])
+
+    for shard in shards:
+        names = found.setdefault(shard.kind, set())
+        for rule in shard.definition.values():
+            for pattern in rule["all"]:
+                walk(pattern["m"], names)
+    return {kind: frozenset(names) for kind, names in found.items()}
+
+
+def encode_fact(kind: str, values: Mapping[str, Any],
+                only: frozenset[str] | None = None) -> dict[str, Any]:
+    """The engine fact for a profile's typed values; missing values are absent keys.
+    With ``only``, fields not in it are left out."""
     fact: dict[str, Any] = {ANCHOR_KEY: kind}
     for name, spec in FIELDS[kind].items():
+        if only is not None and name not in only:
+            continue
         value = values.get(name)
         if value is None:
             continue

@@ -171,3 +171,88 @@ def normal_form(node: Node | None, literal: Callable[[Leaf, bool], list[list[T]]
                 raise OverflowError
         return result
     return [conj for part in parts for conj in part]
+
+
+# Compiled forms. ``evaluate`` and ``flips_needed`` above define the semantics; these build
+# the same functions once per clause as closures, because walking the tree for every clause
+# of every profile is what a batch spends its time on. Property tests hold them equal.
+
+Check = Callable[[Mapping[str, Any]], Outcome]
+Count = Callable[[Mapping[str, Any]], int]
+
+_MET, _FAILED, _UNKNOWN = Outcome.MET, Outcome.FAILED, Outcome.UNKNOWN
+_NEGATED = {_MET: _FAILED, _FAILED: _MET, _UNKNOWN: _UNKNOWN}
+
+
+def _leaf_test(leaf: Leaf) -> Callable[[Any], bool]:
+    expected, op = leaf.value, leaf.op
+    if op in ("in", "contains_any", "contains_all"):
+        expected = frozenset(expected)
+    tests: dict[str, Callable[[Any], bool]] = {
+        "==": lambda a: bool(a == expected),
+        "!=": lambda a: bool(a != expected),
+        "<": lambda a: bool(a < expected),
+        "<=": lambda a: bool(a <= expected),
+        ">": lambda a: bool(a > expected),
+        ">=": lambda a: bool(a >= expected),
+        "in": lambda a: a in expected,
+        "contains": lambda a: expected in a,
+        "contains_any": lambda a: not expected.isdisjoint(a),
+        "contains_all": lambda a: expected <= a,
+    }
+    return tests[op]
+
+
+def compile_check(node: Node | None) -> Check:
+    """``evaluate`` for one tree, as a function of the profile values."""
+    if node is None:
+        return lambda values: _MET
+    if isinstance(node, Leaf):
+        name = node.field.name
+        if node.op == "exists":
+            return lambda values: _MET if values.get(name) is not None else _UNKNOWN
+        test = _leaf_test(node)
+
+        def leaf(values: Mapping[str, Any]) -> Outcome:
+            actual = values.get(name)
+            if actual is None:
+                return _UNKNOWN
+            return _MET if test(actual) else _FAILED
+        return leaf
+    if isinstance(node, Named):
+        return compile_check(node.child)
+    if isinstance(node, Not):
+        inner = compile_check(node.child)
+        return lambda values: _NEGATED[inner(values)]
+    children = tuple(compile_check(child) for child in node.children)
+    decisive, other = (_FAILED, _MET) if isinstance(node, All) else (_MET, _FAILED)
+
+    def combine(values: Mapping[str, Any]) -> Outcome:
+        unknown = False
+        for child in children:
+            outcome = child(values)
+            if outcome is decisive:
+                return decisive
+            if outcome is _UNKNOWN:
+                unknown = True
+        return _UNKNOWN if unknown else other
+    return combine
+
+
+def compile_flips(node: Node | None, want_met: bool = True) -> Count:
+    """``flips_needed`` for one tree, as a function of the profile values."""
+    if node is None:
+        cost = 0 if want_met else 1
+        return lambda values: cost
+    if isinstance(node, Leaf):
+        check = compile_check(node)
+        bad = _FAILED if want_met else _MET
+        return lambda values: 1 if check(values) is bad else 0
+    if isinstance(node, Named):
+        return compile_flips(node.child, want_met)
+    if isinstance(node, Not):
+        return compile_flips(node.child, not want_met)
+    children = tuple(compile_flips(child, want_met) for child in node.children)
+    if isinstance(node, All) == want_met:
+        return lambda values: sum(child(values) for child in children)
+    return lambda values: min(child(values) for child in children)

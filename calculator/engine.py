@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -19,12 +20,16 @@ from typing import Any
 
 import durable_rules_engine as dre
 
-from .compiling import Shard, encode_fact
+from .compiling import Shard, encode_fact, fact_fields
 from .errors import EvaluationError
 
 SESSION_ID = "0"
 #: durable-rules fails (error 302) on facts with more top-level keys than about 250.
 MAX_FACT_KEYS = 200
+#: The names of the rules an action fired. Parsing the whole action JSON (a copy of the fact)
+#: cost more than everything else together. The pattern can only match the action's own
+#: structure: a JSON string can never hold an unescaped quote, and no fact key is "m".
+FIRED_RULE = re.compile(r'"(r\d+)":\{"m":')
 
 
 class _Ruleset:
@@ -42,12 +47,13 @@ class Engine:
     def __init__(self, shards: Sequence[Shard]) -> None:
         prefix = uuid.uuid4().hex[:12]
         self._rulesets = [_Ruleset(shard, prefix, i) for i, shard in enumerate(shards)]
+        self._fields = fact_fields(shards)
         self._ids = itertools.count()
         self._lock = threading.Lock()
 
     def match(self, kind: str, values: Mapping[str, Any]) -> frozenset[str]:
         """Ids of the clauses for ``kind`` whose conditions are met by ``values``."""
-        fact = encode_fact(kind, values)
+        fact = encode_fact(kind, values, self._fields.get(kind, frozenset()))
         if len(fact) > MAX_FACT_KEYS:
             raise EvaluationError(f"档案字段过多（{len(fact)} 个），规则引擎上限 {MAX_FACT_KEYS}")
         matched: set[str] = set()
@@ -67,7 +73,7 @@ class Engine:
                 if code == 0:
                     result = dre.start_action_for_state(ruleset.handle, state)
                     while result:
-                        for rule_name in json.loads(result[1]):
+                        for rule_name in FIRED_RULE.findall(result[1]):
                             fired.add(ruleset.clause_of[rule_name])
                         nxt = dre.complete_and_start_action(ruleset.handle, state)
                         result = (None, nxt) if nxt else None

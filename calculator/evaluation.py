@@ -7,7 +7,7 @@ an engine fault can never silently produce a wrong result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -15,17 +15,14 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from .amounts import compute
 from .compiling import compile_bundle
-from .conditions import Outcome, evaluate, flips_needed
 from .engine import Engine
-from .errors import EvaluationError
-from .explaining import missing_fields, reasons
-from .fields import FIELDS
+from .explaining import reasons
 from .loading import Bundle, ClauseRule, load_bundle
 from .profiles import CompanyProfile, TalentProfile, profile_values
 from .report import STATUS_ORDER, CitationOut, ClauseResult, Missing, ProfileRef, Report
 from .schema import TARGET_LABELS
+from .screening import Prepared, Screening, decide, missing_for, prepare, screen
 from .stacking import apply
 
 AnyProfile = CompanyProfile | TalentProfile
@@ -47,18 +44,6 @@ def shipped_rules() -> Path:
     return Path(__file__).resolve().parent.parent / "rules"
 
 
-def validity(rule: ClauseRule, as_of: date) -> str | None:
-    """Why the clause is not in force on ``as_of``, or ``None`` when it is."""
-    if rule.document.status == "draft":
-        return "征求意见稿，尚未正式施行"
-    period = rule.effective
-    if period.start and as_of < period.start:
-        return f"尚未生效：自 {period.start.isoformat()} 起施行（评估日期 {as_of.isoformat()}）"
-    if period.end and as_of > period.end:
-        return f"已失效：施行至 {period.end.isoformat()}（评估日期 {as_of.isoformat()}）"
-    return None
-
-
 def citation(rule: ClauseRule) -> CitationOut:
     doc = rule.document
     return CitationOut(document=doc.title, doc_number=doc.doc_number, issuer=doc.issuer,
@@ -73,10 +58,12 @@ class _Compiled:
 
     bundle: Bundle
     engine: Engine
+    #: per profile kind, the clauses prepared for evaluation
+    clauses: dict[str, tuple[Prepared, ...]]
 
 
 def _compile(bundle: Bundle) -> _Compiled:
-    return _Compiled(bundle, Engine(compile_bundle(bundle)))
+    return _Compiled(bundle, Engine(compile_bundle(bundle)), prepare(bundle))
 
 
 class Calculator:
@@ -118,40 +105,46 @@ class Calculator:
         values = profile_values(profile, as_of)
         kind = profile.kind
         matched = current.engine.match(kind, values)
-        results = [self._result(rule, values, matched, as_of)
-                   for rule in bundle.clauses if rule.profile_kind == kind]
+        results = [self._result(item, values, matched, as_of)
+                   for item in current.clauses.get(kind, ())]
         results.sort(key=lambda r: STATUS_ORDER.index(r.status))
         totals = apply(results, bundle.groups)
         return Report(profile=ProfileRef(kind=kind, name=profile.name), as_of=as_of,
                       rules_version=bundle.version, engine_version=package_version(),
                       results=results, totals=totals)
 
+    def screen(self, profile: AnyProfile, as_of: date | None = None,
+               clauses: Collection[str] | None = None) -> Screening:
+        """What a batch keeps of ``evaluate``: eligible, needs-info and near-miss clauses
+        with short reasons, and the totals. Decided exactly as ``evaluate`` decides, without
+        building an explanation for every clause. ``clauses`` limits it to those ids."""
+        current = self._current
+        as_of = as_of or date.today()
+        values = profile_values(profile, as_of)
+        kind = profile.kind
+        items = current.clauses.get(kind, ())
+        if clauses is not None:
+            items = tuple(item for item in items if item.rule.id in clauses)
+        matched = current.engine.match(kind, values)
+        return screen(items, current.bundle, kind, profile.name, values, matched, as_of)
+
     def evaluate_many(self, profiles: Iterable[AnyProfile],
                       as_of: date | None = None) -> list[Report]:
         return [self.evaluate(p, as_of) for p in profiles]
 
-    def _result(self, rule: ClauseRule, values: dict[str, Any], matched: frozenset[str],
+    @staticmethod
+    def _result(item: Prepared, values: dict[str, Any], matched: frozenset[str],
                 as_of: date) -> ClauseResult:
-        outcome = evaluate(rule.condition, values)
-        if (outcome is Outcome.MET) != (rule.id in matched):
-            raise EvaluationError(
-                f"条款 {rule.id}：规则引擎判定为{'符合' if rule.id in matched else '不符合'}，"
-                f"参考求值为 {outcome.value}；结果不可信，已停止")
-        status = {Outcome.MET: "eligible", Outcome.FAILED: "ineligible",
-                  Outcome.UNKNOWN: "needs_info"}[outcome]
-        why_not = validity(rule, as_of)
-        benefit = compute(rule.clause.benefit, rule.profile_kind, values)
-        missing = missing_fields(rule.condition, values) if status == "needs_info" else []
-        base = benefit.base_field
-        if (base and benefit.base_amount is None and status in ("eligible", "needs_info")
-                and not any(m.field == base for m in missing)):
-            missing.append(Missing(field=base, label=FIELDS[rule.profile_kind][base].label))
-        near = status == "ineligible" and flips_needed(rule.condition, values) == 1
+        rule = item.rule
+        decision = decide(item, values, matched, as_of)
+        benefit = item.benefit(values)
         return ClauseResult(
             clause_id=rule.id, title=rule.clause.title, target=TARGET_LABELS[rule.clause.target],
-            status="not_in_force" if why_not else status,
-            benefit=benefit, citation=citation(rule), reasons=reasons(rule.condition, values),
-            missing=missing, near_miss=near and not why_not, validity=why_not)
+            status=decision.status, benefit=benefit, citation=citation(rule),
+            reasons=reasons(rule.condition, values),
+            missing=[Missing(field=name, label=label) for name, label
+                     in missing_for(item, values, decision.outcome, benefit).items()],
+            near_miss=decision.near_miss, validity=decision.validity)
 
 
 __all__ = ["Calculator", "shipped_rules"]

@@ -79,38 +79,67 @@ def _walk(node: Node | None, negated: bool = False,
             yield from _walk(child, negated, definition)
 
 
+def _explain(leaf: Leaf, negated: bool, definition: str | None,
+             values: Mapping[str, Any]) -> tuple[Outcome, str, str]:
+    """The comparison's outcome (after negation), the requirement and the sentence."""
+    spec = leaf.field
+    actual = values.get(spec.name)
+    outcome = leaf_outcome(leaf, values)
+    need = requirement(leaf)
+    if negated:
+        need = f"不得{need}"
+        outcome = {Outcome.MET: Outcome.FAILED, Outcome.FAILED: Outcome.MET}.get(
+            outcome, Outcome.UNKNOWN)
+    prefix = f"【{definition}】" if definition else ""
+    if outcome is Outcome.UNKNOWN:
+        source = FIELDS[spec.kind][spec.source] if spec.source else spec
+        text = f"{prefix}{source.label}未填写，无法判断（要求 {spec.label} {need}）"
+    else:
+        gap = _gap(leaf, actual) if outcome is Outcome.FAILED and not negated else ""
+        text = f"{prefix}{spec.label} {show(spec, actual)}，要求 {need}{gap}"
+    return outcome, need, f"{MARKS[outcome]} {text}"
+
+
 def reasons(node: Node | None, values: Mapping[str, Any]) -> list[Reason]:
     out: list[Reason] = []
     for leaf, negated, definition in _walk(node):
         spec = leaf.field
         actual = values.get(spec.name)
-        outcome = leaf_outcome(leaf, values)
-        need = requirement(leaf)
-        if negated:
-            need = f"不得{need}"
-            outcome = {Outcome.MET: Outcome.FAILED, Outcome.FAILED: Outcome.MET}.get(
-                outcome, Outcome.UNKNOWN)
-        prefix = f"【{definition}】" if definition else ""
-        if outcome is Outcome.UNKNOWN:
-            source = FIELDS[spec.kind][spec.source] if spec.source else spec
-            text = f"{prefix}{source.label}未填写，无法判断（要求 {spec.label} {need}）"
-        else:
-            gap = _gap(leaf, actual) if outcome is Outcome.FAILED and not negated else ""
-            text = f"{prefix}{spec.label} {show(spec, actual)}，要求 {need}{gap}"
+        outcome, need, text = _explain(leaf, negated, definition, values)
         out.append(Reason(field=spec.name, label=spec.label, op=leaf.op, expected=need,
                           actual=None if actual is None else show(spec, actual),
                           outcome=outcome.value, negated=negated, definition=definition,
-                          text=f"{MARKS[outcome]} {text}"))
+                          text=text))
     return out
 
 
-def missing_fields(node: Node | None, values: Mapping[str, Any]) -> list[Missing]:
-    """Profile fields, by their own names and labels, that would decide unknown
-    comparisons (a derived field such as 年龄 is reported as 出生日期)."""
-    found: dict[str, Missing] = {}
+def failed_reasons(node: Node | None, values: Mapping[str, Any]) -> list[str]:
+    """The sentences of the comparisons that fail, as ``reasons`` words them."""
+    out: list[str] = []
+    for leaf, negated, definition in _walk(node):
+        actual = values.get(leaf.field.name)
+        if actual is None:
+            continue
+        outcome, _, text = _explain(leaf, negated, definition, values)
+        if outcome is Outcome.FAILED:
+            out.append(text)
+    return out
+
+
+def unknown_sources(node: Node | None, values: Mapping[str, Any]) -> dict[str, str]:
+    """Profile fields (name -> label) that would decide unknown comparisons; a derived
+    field such as 年龄 is reported as the field it is computed from, 出生日期."""
+    found: dict[str, str] = {}
     for leaf, _, _ in _walk(node):
+        spec = leaf.field
+        if spec.name in found or values.get(spec.name) is not None:
+            continue
         if leaf_outcome(leaf, values) is Outcome.UNKNOWN:
-            spec = leaf.field
             source = FIELDS[spec.kind][spec.source] if spec.source else spec
-            found.setdefault(source.name, Missing(field=source.name, label=source.label))
-    return list(found.values())
+            found.setdefault(source.name, source.label)
+    return found
+
+
+def missing_fields(node: Node | None, values: Mapping[str, Any]) -> list[Missing]:
+    return [Missing(field=name, label=label)
+            for name, label in unknown_sources(node, values).items()]

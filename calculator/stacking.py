@@ -26,8 +26,8 @@ def cash_range(benefit: BenefitOut) -> Range:
     return benefit.min or ZERO, benefit.max
 
 
-def _rank(result: ClauseResult) -> tuple[int, Decimal, Decimal]:
-    low, high = cash_range(result.benefit)
+def _rank(benefit: BenefitOut) -> tuple[int, Decimal, Decimal]:
+    low, high = cash_range(benefit)
     return (1, ZERO, low) if high is None else (0, high, low)
 
 
@@ -36,30 +36,39 @@ def _add(a: Range, b: Range) -> Range:
     return a[0] + b[0], high
 
 
-def apply(results: Sequence[ClauseResult], groups: Sequence[StackingGroup]) -> Totals:
-    """Mark ``counted``/``suppressed_by`` on ``results`` in place and return the totals
-    of the eligible results."""
+def combine(eligible: Sequence[tuple[str, BenefitOut]],
+            groups: Sequence[StackingGroup]) -> tuple[Range, dict[str, str]]:
+    """The total of the eligible ``(clause id, benefit)`` pairs, and for each award a
+    ``highest`` group leaves out, the clause that won over it."""
     group_of = {cid: g for g in groups for cid in g.clauses}
     total: Range = (ZERO, ZERO)
-    members: dict[str, list[ClauseResult]] = {}
-    for result in results:
-        group = group_of.get(result.clause_id)
-        result.group = group.id if group else None
-        if result.status != "eligible":
-            continue
+    members: dict[str, list[tuple[str, BenefitOut]]] = {}
+    for clause_id, benefit in eligible:
+        group = group_of.get(clause_id)
         if group is None or group.policy == "sum":
-            result.counted = True
-            total = _add(total, cash_range(result.benefit))
+            total = _add(total, cash_range(benefit))
         else:
-            members.setdefault(group.id, []).append(result)
+            members.setdefault(group.id, []).append((clause_id, benefit))
+    suppressed: dict[str, str] = {}
     for group_members in members.values():
-        winner = max(group_members, key=_rank)
-        winner.counted = True
-        ranges = [cash_range(m.benefit) for m in group_members]
+        winner = max(group_members, key=lambda member: _rank(member[1]))[0]
+        ranges = [cash_range(benefit) for _, benefit in group_members]
         low = max(r[0] for r in ranges)
         high = None if any(r[1] is None for r in ranges) else max(r[1] for r in ranges if r[1] is not None)
         total = _add(total, (low, high))
-        for member in group_members:
-            if member is not winner:
-                member.suppressed_by = winner.clause_id
-    return Totals(min=total[0], max=total[1])
+        suppressed.update((cid, winner) for cid, _ in group_members if cid != winner)
+    return total, suppressed
+
+
+def apply(results: Sequence[ClauseResult], groups: Sequence[StackingGroup]) -> Totals:
+    """Mark ``group``/``counted``/``suppressed_by`` on ``results`` in place and return the
+    totals of the eligible results."""
+    group_of = {cid: g.id for g in groups for cid in g.clauses}
+    eligible = [r for r in results if r.status == "eligible"]
+    (low, high), suppressed = combine([(r.clause_id, r.benefit) for r in eligible], groups)
+    for result in results:
+        result.group = group_of.get(result.clause_id)
+    for result in eligible:
+        result.suppressed_by = suppressed.get(result.clause_id)
+        result.counted = result.suppressed_by is None
+    return Totals(min=low, max=high)
