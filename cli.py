@@ -6,17 +6,21 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.amounts import describe
+from calculator.batch import BatchResult, screen_table
 from calculator.citations import verify
 from calculator.describe import condition_lines
 from calculator.linting import lint
@@ -24,6 +28,7 @@ from calculator.money import format_money
 from calculator.report import STATUS_LABELS, ClauseResult
 from calculator.schema import STATUS_LABELS as DOC_STATUS_LABELS
 from calculator.schema import TARGET_LABELS
+from calculator.template import write_template
 
 app = typer.Typer(help="政策计算器：企业和人才可享受哪些支持、金额多少、政策原文出处在哪里。",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -177,6 +182,95 @@ def explain(
     if result.near_miss:
         out.print(Text("差一项即可符合", style="yellow"))
     out.print("出处：" + _cite(result))
+
+
+def _progress_reporter(stack: ExitStack) -> Callable[[int, int | None], None]:
+    """A rich progress bar on a terminal; a plain line every so often otherwise."""
+    if err.is_terminal:
+        bar = stack.enter_context(Progress(
+            TextColumn("筛查"), BarColumn(), TextColumn("{task.completed} 行"),
+            TimeElapsedColumn(), console=err, transient=True))
+        task = bar.add_task("筛查", total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+        return update
+    step = [0]
+
+    def report(done: int, total: int | None) -> None:
+        if done >= step[0]:
+            of = f" / 约 {total}" if total else ""
+            err.print(f"已处理 {done}{of} 行")
+            step[0] = done + 10_000
+    return report
+
+
+def _money_cell(value: Any) -> str:
+    return format_money(value) if isinstance(value, Decimal) else str(value)
+
+
+def _render_batch(result: BatchResult) -> None:
+    summary = result.summary
+    assert summary is not None
+    table = Table(title=f"汇总（{summary.applicants} 名有效申请人）", title_justify="left")
+    for name in ("条款", "符合", "待补充", "差一项", "保底合计", "最高合计", "含待补充者最高"):
+        table.add_column(name, overflow="fold", justify="left" if name == "条款" else "right")
+    rows = summary.rows()
+    for row in rows[:-1]:
+        if row[6] or row[7] or row[8] or len(summary.tallies) <= 20:
+            table.add_row(f"{row[1]}\n[{row[0]}]", str(row[6]), str(row[7]), str(row[8]),
+                          *(_money_cell(v) for v in row[9:]))
+    total = rows[-1]
+    table.add_row("合计", "", "", "", *(_money_cell(v) for v in total[9:]), style="bold")
+    out.print(table)
+    for clause_id, ranked in result.candidates.items():
+        out.print(Text(f"{clause_id}：符合或接近符合的 {len(ranked)} 名（按接近程度排序）", style="bold"))
+        for row_number, name, status, detail in ranked[:20]:
+            label = "差一项" if status == "ineligible" else STATUS_LABELS[status]
+            out.print(f"  第 {row_number} 行 {name}  {label}  {detail}")
+        if len(ranked) > 20:
+            out.print(f"  …… 其余 {len(ranked) - 20} 名见输出文件")
+    for header, hint in result.unknown_columns.items():
+        err.print(Text("注意：", style="yellow") + Text(f"列“{header}”不是档案字段，已忽略{hint}"))
+    out.print("输出：" + "、".join(str(p) for p in result.outputs))
+    out.print(Text(result.line, style="bold"))
+
+
+@app.command()
+def screen(
+    source: Annotated[Path, typer.Argument(help="申请人表格：.xlsx、.csv 或 .jsonl，列名用中文或字段名",
+                                           dir_okay=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="结果文件：.xlsx、.csv 或 .jsonl",
+                                         dir_okay=False)],
+    clause: Annotated[list[str] | None, typer.Option(
+        "--clause", help="只看这些条款（可重复），并按接近程度列出符合或接近符合的申请人")] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="档案类型 company 或 talent（默认按列名判断，或读“类型”列）")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="并行进程数")] = 1,
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """批量筛查：每一行申请人输出一行结果（或错误说明），另附按条款的汇总。"""
+    when = _as_of(as_of)
+    if kind is not None and kind not in ("company", "talent"):
+        err.print(Text("错误：", style="bold red") + Text(f"--kind 应为 company 或 talent，实际为 {kind!r}"))
+        raise typer.Exit(2)
+    with ExitStack() as stack:
+        progress = _progress_reporter(stack)
+        result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
+                                           clauses=clause or None, workers=workers,
+                                           progress=progress))
+    _render_batch(result)
+
+
+@app.command()
+def template(
+    kind: Annotated[str, typer.Argument(help="company（企业/机构）或 talent（人才）")],
+    output: Annotated[Path, typer.Argument(help="模板文件 .xlsx（或 .csv）", dir_okay=False)],
+) -> None:
+    """生成批量筛查用的空白表格：列名、一行示例、选项列的可选值。"""
+    path = _run(lambda: write_template(kind, output))
+    out.print(f"已生成模板：{path}")
 
 
 @rules_app.command("list")

@@ -135,7 +135,7 @@ def problems_from(error: ValidationError, root: type[BaseModel], doc: Document,
         raw_loc = list(err["loc"])
         loc = [p for p in raw_loc if not (isinstance(p, str) and p.startswith("@"))]
         full = [*base, *loc]
-        message = _message(err, root, raw_loc, labels or {})
+        message = error_message(err, root, raw_loc, labels or {})
         seen_key = (format_path(full), message)
         if seen_key in seen:
             continue
@@ -144,7 +144,8 @@ def problems_from(error: ValidationError, root: type[BaseModel], doc: Document,
     return problems
 
 
-def _message(err: Any, root: type[BaseModel], loc: list[Any], labels: dict[str, str]) -> str:
+def error_message(err: Any, root: type[BaseModel], loc: list[Any], labels: dict[str, str]) -> str:
+    """One pydantic error, in Chinese; ``labels`` names fields by their Chinese labels."""
     etype = err["type"]
     key = loc[-1] if loc else ""
     label = labels.get(str(key)) if isinstance(key, str) else None

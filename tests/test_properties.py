@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calculator.amounts import compute
-from calculator.conditions import Outcome, evaluate
+from calculator.conditions import Outcome, compile_check, compile_flips, evaluate, flips_needed
 from calculator.report import BenefitOut, CitationOut, ClauseResult
 from calculator.schema import PerUnit, Ratio, StackingGroup, Tiers, UpTo
 from calculator.stacking import apply, cash_range
@@ -118,3 +118,13 @@ def test_filling_in_a_missing_field_never_rescues_an_ineligible_clause(data: st.
         assert after is Outcome.FAILED
     if before is Outcome.MET:
         assert after is Outcome.MET
+
+
+@settings(max_examples=300)
+@given(data=st.data(), kind=st.sampled_from(["company", "talent"]))
+def test_compiled_conditions_equal_the_tree_walkers(data: st.DataObject, kind: str) -> None:
+    tree = data.draw(st.none() | trees(kind))
+    vals = data.draw(values(kind))
+    assert compile_check(tree)(vals) is evaluate(tree, vals)
+    assert compile_flips(tree)(vals) == flips_needed(tree, vals)
+    assert compile_flips(tree, want_met=False)(vals) == flips_needed(tree, vals, want_met=False)
