@@ -239,20 +239,39 @@ def compile_check(node: Node | None) -> Check:
     return combine
 
 
-def compile_flips(node: Node | None, want_met: bool = True) -> Count:
-    """``flips_needed`` for one tree, as a function of the profile values."""
+def compile_flips(node: Node | None, want_met: bool = True,
+                  cost: Callable[[Leaf], int] = lambda leaf: 1) -> Count:
+    """``flips_needed`` for one tree, as a function of the profile values; ``cost`` weighs
+    changing each comparison (1 everywhere gives exactly ``flips_needed``)."""
     if node is None:
-        cost = 0 if want_met else 1
-        return lambda values: cost
+        fixed = 0 if want_met else 1
+        return lambda values: fixed
     if isinstance(node, Leaf):
         check = compile_check(node)
         bad = _FAILED if want_met else _MET
-        return lambda values: 1 if check(values) is bad else 0
+        weight = cost(node)
+        return lambda values: weight if check(values) is bad else 0
     if isinstance(node, Named):
-        return compile_flips(node.child, want_met)
+        return compile_flips(node.child, want_met, cost)
     if isinstance(node, Not):
-        return compile_flips(node.child, not want_met)
-    children = tuple(compile_flips(child, want_met) for child in node.children)
+        return compile_flips(node.child, not want_met, cost)
+    children = tuple(compile_flips(child, want_met, cost) for child in node.children)
     if isinstance(node, All) == want_met:
         return lambda values: sum(child(values) for child in children)
     return lambda values: min(child(values) for child in children)
+
+
+def compile_some(node: Node | None, want: Outcome = Outcome.MET) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether some comparison of the tree, read through its negations, has outcome
+    ``want`` (MET: the profile meets at least one requirement of the clause)."""
+    if node is None:
+        return lambda values: False
+    if isinstance(node, Leaf):
+        check = compile_check(node)
+        return lambda values: check(values) is want
+    if isinstance(node, Named):
+        return compile_some(node.child, want)
+    if isinstance(node, Not):
+        return compile_some(node.child, _NEGATED[want])
+    children = tuple(compile_some(child, want) for child in node.children)
+    return lambda values: any(child(values) for child in children)

@@ -126,17 +126,25 @@ def failed_reasons(node: Node | None, values: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def unknown_sources(node: Node | None, values: Mapping[str, Any]) -> dict[str, str]:
-    """Profile fields (name -> label) that would decide unknown comparisons; a derived
-    field such as 年龄 is reported as the field it is computed from, 出生日期."""
-    found: dict[str, str] = {}
+def leaf_sources(node: Node | None) -> tuple[tuple[str, str, str], ...]:
+    """For each field the tree reads: (field, the profile field it comes from, its label);
+    a derived field such as 年龄 comes from 出生日期."""
+    found: dict[str, tuple[str, str, str]] = {}
     for leaf, _, _ in _walk(node):
         spec = leaf.field
-        if spec.name in found or values.get(spec.name) is not None:
-            continue
-        if leaf_outcome(leaf, values) is Outcome.UNKNOWN:
-            source = FIELDS[spec.kind][spec.source] if spec.source else spec
-            found.setdefault(source.name, source.label)
+        source = FIELDS[spec.kind][spec.source] if spec.source else spec
+        found.setdefault(spec.name, (spec.name, source.name, source.label))
+    return tuple(found.values())
+
+
+def unknown_sources(node: Node | None, values: Mapping[str, Any],
+                    sources: tuple[tuple[str, str, str], ...] | None = None) -> dict[str, str]:
+    """Profile fields (name -> label) that would decide unknown comparisons: a comparison
+    is unknown exactly when its field is blank. ``sources`` is ``leaf_sources(node)``."""
+    found: dict[str, str] = {}
+    for name, source, label in leaf_sources(node) if sources is None else sources:
+        if values.get(name) is None:
+            found.setdefault(source, label)
     return found
 
 

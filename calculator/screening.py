@@ -9,24 +9,46 @@ conditions, fixed amounts, the citation reference) is prepared once per bundle.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from .amounts import compute, describe
-from .conditions import Check, Count, Outcome, compile_check, compile_flips
+from .conditions import Check, Count, Leaf, Outcome, compile_check, compile_flips, compile_some
 from .errors import EvaluationError
-from .explaining import failed_reasons, unknown_sources
+from .explaining import failed_reasons, leaf_sources, unknown_sources
 from .fields import FIELDS
 from .loading import Bundle, ClauseRule
 from .report import BenefitOut, Status
 from .schema import CaseByCase, Fixed, NonMonetary, UpTo
 from .stacking import combine
 
+#: Where an applicant is (板块, 功能区) sets which local policy applies, not how close the
+#: applicant comes to it: failing only on these makes no near miss, or everyone outside a
+#: district would nearly qualify for all of its clauses.
+SCOPE_FIELDS = frozenset({"district", "zones"})
+_ORDERED_OPS = frozenset({"<", "<=", ">", ">="})
+
+
+def _cost(leaf: Leaf) -> int:
+    return 2 if leaf.field.name in SCOPE_FIELDS else 1
+
+
+def _gap_cost(leaf: Leaf) -> int:
+    return 1 if leaf.op in _ORDERED_OPS and leaf.field.name not in SCOPE_FIELDS else 2
+
+
+def _near(flips: Count, gap: Count, some_met: Callable[[Mapping[str, Any]], bool]) -> Near:
+    """A near miss (差一项): one comparison away from eligible, that comparison not about
+    where the applicant is, and either a threshold missed by a gap (营业收入 差 2000万元)
+    or the only unmet requirement among some that are met. A clause the profile meets
+    nothing of (a one-condition clause for other kinds of firm) is not "nearly" met."""
+    return lambda values: flips(values) == 1 and (gap(values) == 1 or some_met(values))
 #: Benefits whose amount is the same for every profile.
 _STATIC_BENEFITS = (Fixed, UpTo, CaseByCase, NonMonetary)
+Near = Callable[[Mapping[str, Any]], bool]
 _STATUS = {Outcome.MET: "eligible", Outcome.FAILED: "ineligible", Outcome.UNKNOWN: "needs_info"}
 
 
@@ -54,11 +76,14 @@ class Prepared:
     """A clause with everything about it that does not depend on the profile."""
 
     rule: ClauseRule
+    id: str
     check: Check
-    flips: Count
+    #: whether a failed clause is a near miss
+    near: Near
     static_benefit: BenefitOut | None
     static_amount: str | None
     cite: str
+    sources: tuple[tuple[str, str, str], ...]
     #: as_of -> validity; a handful of dates per process, each computed once
     _validity: dict[date, str | None] = field(default_factory=dict, compare=False, repr=False)
 
@@ -85,8 +110,11 @@ def prepare(bundle: Bundle) -> dict[str, tuple[Prepared, ...]]:
         static = (compute(benefit, rule.profile_kind, {})
                   if isinstance(benefit, _STATIC_BENEFITS) else None)
         per_kind.setdefault(rule.profile_kind, []).append(Prepared(
-            rule, compile_check(rule.condition), compile_flips(rule.condition), static,
-            describe(static) if static else None, citation_ref(rule)))
+            rule, rule.id, compile_check(rule.condition),
+            _near(compile_flips(rule.condition, cost=_cost), compile_flips(rule.condition, cost=_gap_cost),
+                  compile_some(rule.condition)),
+            static,
+            describe(static) if static else None, citation_ref(rule), leaf_sources(rule.condition)))
     return {kind: tuple(items) for kind, items in per_kind.items()}
 
 
@@ -96,7 +124,7 @@ class Decision:
     outcome: Status
     #: why the clause is not in force on the date, if it is not
     validity: str | None
-    #: ineligible, in force, and one changed comparison away from eligible
+    #: ineligible, in force, and a near miss (see ``_near``)
     near_miss: bool
 
     @property
@@ -104,18 +132,21 @@ class Decision:
         return "not_in_force" if self.validity else self.outcome
 
 
+def _disagreement(rule_id: str, matched: frozenset[str], outcome: Outcome) -> EvaluationError:
+    return EvaluationError(
+        f"条款 {rule_id}：规则引擎判定为{'符合' if rule_id in matched else '不符合'}，"
+        f"参考求值为 {outcome.value}；结果不可信，已停止")
+
+
 def decide(item: Prepared, values: Mapping[str, Any], matched: frozenset[str],
            as_of: date) -> Decision:
     """The clause's status for these values; raises ``EvaluationError`` when the rules
     engine and the reference evaluation disagree, rather than return either answer."""
     outcome = item.check(values)
-    rule_id = item.rule.id
-    if (outcome is Outcome.MET) != (rule_id in matched):
-        raise EvaluationError(
-            f"条款 {rule_id}：规则引擎判定为{'符合' if rule_id in matched else '不符合'}，"
-            f"参考求值为 {outcome.value}；结果不可信，已停止")
+    if (outcome is Outcome.MET) != (item.id in matched):
+        raise _disagreement(item.id, matched, outcome)
     why_not = item.validity(as_of)
-    near = outcome is Outcome.FAILED and not why_not and item.flips(values) == 1
+    near = outcome is Outcome.FAILED and not why_not and item.near(values)
     return Decision(_STATUS[outcome], why_not, near)  # type: ignore[arg-type]
 
 
@@ -123,7 +154,8 @@ def missing_for(item: Prepared, values: Mapping[str, Any], outcome: Status,
                 benefit: BenefitOut) -> dict[str, str]:
     """For an unknown clause, the fields (name -> label) that would decide it; for an
     unknown or eligible one, also the base its amount is computed from when it is blank."""
-    missing = unknown_sources(item.rule.condition, values) if outcome == "needs_info" else {}
+    missing = (unknown_sources(item.rule.condition, values, item.sources)
+               if outcome == "needs_info" else {})
     base = benefit.base_field
     if base and benefit.base_amount is None and outcome in ("eligible", "needs_info"):
         missing.setdefault(base, FIELDS[item.rule.profile_kind][base].label)
@@ -172,26 +204,31 @@ class Screening:
 
 def screen(items: Sequence[Prepared], bundle: Bundle, kind: str, name: str,
            values: Mapping[str, Any], matched: frozenset[str], as_of: date) -> Screening:
-    found: dict[str, list[Hit]] = {"eligible": [], "needs_info": [], "ineligible": []}
+    """``decide`` for every clause, keeping only what a batch reports. Written out rather
+    than calling ``decide``: this loop is where a batch spends its time."""
+    found: dict[Outcome, list[Hit]] = {Outcome.MET: [], Outcome.UNKNOWN: [], Outcome.FAILED: []}
     cash: list[tuple[str, BenefitOut]] = []
     for item in items:
-        decision = decide(item, values, matched, as_of)
-        status = decision.status
-        if (status == "ineligible" and not decision.near_miss) or status == "not_in_force":
+        outcome = item.check(values)
+        rule_id = item.id
+        if (outcome is Outcome.MET) != (rule_id in matched):
+            raise _disagreement(rule_id, matched, outcome)
+        if item.validity(as_of) or (outcome is Outcome.FAILED and not item.near(values)):
             continue
         rule = item.rule
         benefit = item.shared_benefit(values)
         missing: tuple[str, ...] = ()
         why: tuple[str, ...] = ()
-        if status == "eligible":
-            cash.append((rule.id, benefit))
-        elif status == "needs_info":
-            missing = tuple(missing_for(item, values, status, benefit).values())
+        if outcome is Outcome.MET:
+            cash.append((rule_id, benefit))
+        elif outcome is Outcome.UNKNOWN:
+            missing = tuple(missing_for(item, values, "needs_info", benefit).values())
         else:
             why = tuple(failed_reasons(rule.condition, values))
         amount = item.static_amount or describe(benefit)
-        found[status].append(Hit(rule.id, rule.clause.title, status, benefit.kind, amount,
-                                 benefit.min, benefit.max, item.cite, missing, why))
+        found[outcome].append(Hit(rule_id, rule.clause.title, _STATUS[outcome],  # type: ignore[arg-type]
+                                  benefit.kind, amount, benefit.min, benefit.max, item.cite,
+                                  missing, why))
     (low, high), _ = combine(cash, bundle.groups)
-    return Screening(kind, name, tuple(found["eligible"]), tuple(found["needs_info"]),
-                     tuple(found["ineligible"]), low, high)
+    return Screening(kind, name, tuple(found[Outcome.MET]), tuple(found[Outcome.UNKNOWN]),
+                     tuple(found[Outcome.FAILED]), low, high)

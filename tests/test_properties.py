@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calculator.amounts import compute
-from calculator.conditions import Outcome, compile_check, compile_flips, evaluate, flips_needed
+from calculator.conditions import Outcome, compile_check, compile_flips, compile_some, evaluate, flips_needed
+from calculator.explaining import reasons
 from calculator.report import BenefitOut, CitationOut, ClauseResult
 from calculator.schema import PerUnit, Ratio, StackingGroup, Tiers, UpTo
 from calculator.stacking import apply, cash_range
@@ -128,3 +129,10 @@ def test_compiled_conditions_equal_the_tree_walkers(data: st.DataObject, kind: s
     assert compile_check(tree)(vals) is evaluate(tree, vals)
     assert compile_flips(tree)(vals) == flips_needed(tree, vals)
     assert compile_flips(tree, want_met=False)(vals) == flips_needed(tree, vals, want_met=False)
+
+
+@given(data=st.data(), kind=st.sampled_from(["company", "talent"]))
+def test_some_met_agrees_with_the_reasons(data: st.DataObject, kind: str) -> None:
+    tree = data.draw(trees(kind))
+    vals = data.draw(values(kind))
+    assert compile_some(tree)(vals) == any(r.outcome == "met" for r in reasons(tree, vals))
