@@ -11,12 +11,13 @@ separate processes (the rules engine holds the GIL), and results are written in 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,8 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(job: Job) -> None:
-    _worker["calculator"] = Calculator.load(job.rules)
+    if "calculator" not in _worker:  # a forked worker already has the parent's
+        _worker["calculator"] = Calculator.load(job.rules)
     _worker["job"] = job
     _worker["columns"] = {}
 
@@ -238,16 +240,24 @@ def _results(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
         for chunk in chunks:
             yield from screen_rows(calculator, job, chunk, cache)
         return
-    # spawn, not fork: forking a process whose threads may hold the engine lock is unsafe.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                             initializer=_start_worker, initargs=(job,)) as pool:
-        pending: deque[Future[list[RowResult]]] = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_screen_chunk, chunk))
-            if len(pending) >= 2 * workers:  # a bounded window keeps memory flat
+    # Forking lets workers start with the compiled rules instead of compiling their own,
+    # but is only safe while no other thread could be holding the engine's lock (a backend
+    # calling this from a request thread); otherwise workers are spawned fresh.
+    fork = threading.active_count() == 1 and "fork" in get_all_start_methods()
+    if fork:
+        _worker["calculator"] = calculator
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork" if fork else "spawn"),
+                                 initializer=_start_worker, initargs=(job,)) as pool:
+            pending: deque[Future[list[RowResult]]] = deque()
+            for chunk in chunks:
+                pending.append(pool.submit(_screen_chunk, chunk))
+                if len(pending) >= 2 * workers:  # a bounded window keeps memory flat
+                    yield from pending.popleft().result()
+            while pending:
                 yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    finally:
+        _worker.clear()
 
 
 def _chunks(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:

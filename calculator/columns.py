@@ -177,7 +177,7 @@ def _date(raw: Any) -> date:
         try:
             return date(*(int(part) for part in match.groups()))
         except ValueError:
-            raise ValueError("日期不存在（月份应为 1–12，日应在当月天数之内）") from None
+            raise ValueError("日期不存在（月份应为 1–12，日不超过当月天数，如 2 月没有 30 日）") from None
     raise ValueError("应为日期，如 2021-03-05 或 2021年3月5日")
 
 

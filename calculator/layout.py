@@ -8,6 +8,8 @@ from collections.abc import Callable, Collection, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .amounts import CASH_KINDS
+from .money import format_money
 from .profiles import PROFILE_KIND_LABELS
 from .report import STATUS_LABELS
 from .screening import Hit, Screening
@@ -17,15 +19,15 @@ if TYPE_CHECKING:
     from .evaluation import Calculator
 
 def max_text(screening: Screening) -> Decimal | str:
-    """The maximum total, or why there is none: an uncapped award, an amount the policy
-    leaves to case-by-case decision, or both."""
+    """The maximum total; when there is none, the priced part and why the rest has no
+    bound: an uncapped award, or an amount the policy leaves to case-by-case decision."""
     if screening.total_max is not None:
         return screening.total_max
-    unstated = any(h.benefit_kind == "case_by_case" for h in screening.eligible)
-    uncapped = any(h.max is None and h.benefit_kind != "case_by_case" for h in screening.eligible)
-    if unstated and uncapped:
-        return "无上限（另含一事一议）"
-    return "未明确（含一事一议）" if unstated else "无上限"
+    priced = [h for h in screening.eligible if h.benefit_kind in CASH_KINDS - {"case_by_case"}]
+    if any(h.max is None for h in priced):
+        return "无上限"
+    known = sum((h.max for h in priced if h.max is not None), Decimal(0))
+    return f"{format_money(known)}，另有一事一议（金额未明确）" if known else "未明确（一事一议）"
 
 
 def _amount_line(hit: Hit) -> str:

@@ -33,8 +33,16 @@ def test_python_examples_run(path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
-def test_console_examples_succeed(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
+def test_console_examples_succeed(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Commands run in a scratch copy of the checkout's layout, so the files they write
+    # (screening results, templates) never land in the checkout.
+    work = tmp_path / "checkout"
+    work.mkdir()
+    for name in ("profiles", "rules", "docs", "tests"):
+        (work / name).symlink_to(ROOT / name)
+    if SEEDS.is_dir():
+        (tmp_path / "shared").symlink_to(SEEDS.parent)
+    monkeypatch.chdir(work)
     commands = [line[2:] for block in _blocks(path, "console") for line in block.splitlines()
                 if line.startswith("$ policycalc ")]
     for command in commands:
