@@ -192,12 +192,16 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=10_000, help="每种情形的档案数")
     parser.add_argument("--synthetic-clauses", type=int, default=1000)
     parser.add_argument("--memory-rows", type=int, default=0, help="另做一次流式内存测量的行数")
+    parser.add_argument("--memory-only", action="store_true", help="只做流式内存测量")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     print(f"Python {platform.python_version()}，{os.cpu_count()} 核，{platform.machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shipped = Calculator.load()
+        if args.memory_only:
+            memory_run(shipped, args.memory_rows or 1_000_000, work, args.seed)
+            return
         for kind in ("company", "talent"):
             case("真实规则", shipped, None, kind, args.profiles, args.seed, work)
         rules = synthetic_rules(work / "rules", args.synthetic_clauses, args.seed) if (
