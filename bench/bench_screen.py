@@ -29,11 +29,11 @@ from typing import Any
 import yaml
 
 from calculator import Calculator
+from calculator.batch import screen_table
 from calculator.columns import header_of, input_fields
 from calculator.conditions import Outcome, evaluate
 from calculator.fields import FIELDS
 from calculator.profiles import PROFILE_MODELS, CompanyProfile, TalentProfile, profile_values
-from calculator.batch import screen_table
 from calculator.screening import validity
 
 from .synthetic import applicants, cells
@@ -148,10 +148,12 @@ def case(title: str, calculator: Calculator, rules: Path | None, kind: str, coun
     print(f"\n{title}：{kind}，{count} 个档案，"
           f"{sum(r.profile_kind == kind for r in calculator.bundle.clauses)} 条适用条款", flush=True)
     data = list(applicants(kind, count, seed))
-    profiles: list[Profile] = [PROFILE_MODELS[kind].model_validate(d) for d in data]  # type: ignore[misc]
+    profiles: list[Profile] = [PROFILE_MODELS[kind].model_validate(d)  # type: ignore[misc]
+                               for d in data]
     source = work / f"{kind}-{count}.csv"
     write_input(source, kind, data)
-    expected, base = timed("(b) 基线：逐条款 Python 循环", count, None, lambda: baseline(calculator, profiles))
+    expected, base = timed("(b) 基线：逐条款 Python 循环", count, None,
+                           lambda: baseline(calculator, profiles))
     hits = sum(map(len, expected))
     print(f"  平均每个档案符合 {hits / count:.2f} 条")
     checks = [

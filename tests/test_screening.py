@@ -22,7 +22,8 @@ def _agree(report: Report, screening: Screening) -> None:
     assert [h.clause_id for h in screening.eligible] == [r.clause_id for r in report.by_status("eligible")]
     needs = {r.clause_id: tuple(m.label for m in r.missing) for r in report.by_status("needs_info")}
     assert {h.clause_id: h.missing for h in screening.needs_info} == needs
-    assert [h.clause_id for h in screening.near_misses] == [r.clause_id for r in report.results if r.near_miss]
+    near = [r.clause_id for r in report.results if r.near_miss]
+    assert [h.clause_id for h in screening.near_misses] == near
     assert (screening.total_min, screening.total_max) == (report.totals.min, report.totals.max)
 
 
