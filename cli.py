@@ -218,7 +218,8 @@ def _render_batch(result: BatchResult) -> None:
     rows = summary.rows()
     for row in rows[:-1]:
         if row[6] or row[7] or row[8] or len(summary.tallies) <= 20:
-            table.add_row(f"{row[1]}\n[{row[0]}]", str(row[6]), str(row[7]), str(row[8]),
+            # Text, not markup: rich would take "[clause-id]" for a style tag and drop it.
+            table.add_row(Text(f"{row[1]}\n[{row[0]}]"), str(row[6]), str(row[7]), str(row[8]),
                           *(_money_cell(v) for v in row[9:]))
     total = rows[-1]
     table.add_row("合计", "", "", "", *(_money_cell(v) for v in total[9:]), style="bold")
@@ -227,7 +228,7 @@ def _render_batch(result: BatchResult) -> None:
         out.print(Text(f"{clause_id}：符合或接近符合的 {len(ranked)} 名（按接近程度排序）", style="bold"))
         for row_number, name, status, detail in ranked[:20]:
             label = "差一项" if status == "ineligible" else STATUS_LABELS[status]
-            out.print(f"  第 {row_number} 行 {name}  {label}  {detail}")
+            out.print(Text(f"  第 {row_number} 行 {name}  {label}  {detail}"))
         if len(ranked) > 20:
             out.print(f"  …… 其余 {len(ranked) - 20} 名见输出文件")
     for header, hint in result.unknown_columns.items():

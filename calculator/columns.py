@@ -9,6 +9,7 @@ the row, the column as the user wrote it, the value and what was expected.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,13 @@ from pydantic import ValidationError
 
 from .errors import did_you_mean
 from .fields import FIELDS, TYPE_LABELS, FieldSpec
-from .profiles import DERIVED_FIELDS, PROFILE_MODELS, CompanyProfile, TalentProfile
+from .profiles import (
+    DERIVED_FIELDS,
+    PROFILE_KIND_LABELS,
+    PROFILE_MODELS,
+    CompanyProfile,
+    TalentProfile,
+)
 from .validation import error_message
 
 KIND_COLUMN = "类型"
@@ -33,6 +40,8 @@ NAME_HEADER = {"company": "企业名称", "talent": "姓名"}
 LIST_SEPARATORS = re.compile(r"[、,，;；/\n]+")
 _TRUE = {"是", "有", "true", "yes", "y", "1", "√", "✓", "对"}
 _FALSE = {"否", "无", "false", "no", "n", "0", "×", "✗", "不是"}
+#: What a multiple-choice cell holds for "none": the empty set, known, unlike a blank cell.
+_NONE = ("无", "没有")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
@@ -139,9 +148,17 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
     if isinstance(raw, str):
         raw = raw.strip()
     if spec.type == "set":
+        if raw in _NONE:  # a blank cell is unknown; this is how to say "none of them"
+            return []
         if isinstance(raw, (list, tuple)):
-            return [str(item).strip() for item in raw]
-        return [item.strip() for item in LIST_SEPARATORS.split(str(raw)) if item.strip()]
+            items = [str(item).strip() for item in raw]
+        else:
+            items = [item.strip() for item in LIST_SEPARATORS.split(str(raw)) if item.strip()]
+        # Checked here: the model's own error for a wrong item is pydantic's English list.
+        for item in items:
+            if item not in spec.choices:
+                raise ValueError(f"“{item}”不是可选的值{did_you_mean(item, spec.choices)}")
+        return items
     if spec.type == "bool":
         if isinstance(raw, bool):
             return raw
@@ -158,7 +175,7 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
     if spec.type == "number":
         return _decimal(raw)
     if spec.type == "money":
-        return Decimal(repr(raw)) if isinstance(raw, float) else raw
+        return _float_decimal(raw) if isinstance(raw, float) else raw
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))  # a code or a name the spreadsheet stored as a number
     return raw if isinstance(raw, str) else shown(raw)
@@ -192,11 +209,19 @@ def _integer(raw: Any) -> int:
     return int(number)
 
 
+def _float_decimal(raw: float) -> Decimal:
+    """A spreadsheet number as the user sees it: Excel keeps 15 significant digits, so a
+    computed 3*1.1 is 3.3, not 3.3000000000000003 (which repr() would give)."""
+    if not math.isfinite(raw):
+        raise ValueError("应为数值")
+    return Decimal(f"{raw:.15g}")
+
+
 def _decimal(raw: Any) -> Decimal:
     if isinstance(raw, bool):
         raise ValueError("应为数值")
     try:
-        number = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(shown(raw).replace(",", ""))
+        number = _float_decimal(raw) if isinstance(raw, float) else Decimal(shown(raw).replace(",", ""))
     except InvalidOperation:
         raise ValueError("应为数值") from None
     if not number.is_finite():
@@ -209,7 +234,7 @@ def expected_text(spec: FieldSpec) -> str:
     if spec.type == "enum":
         return "选一项：" + "、".join(spec.choices)
     if spec.type == "set":
-        return "可多选，用顿号分隔：" + "、".join(spec.choices)
+        return "可多选，用顿号分隔：" + "、".join(spec.choices) + "；都没有填 无"
     if spec.type == "bool":
         return "是 或 否"
     if spec.type == "date":
@@ -229,6 +254,9 @@ def row_kind(cells: Mapping[str, Any], columns: Columns) -> str:
         return columns.kind
     raw = shown(cells.get(columns.kind_column)).strip()
     if raw in KIND_VALUES:
+        # With --kind, ``resolve`` mapped only that kind's columns.
+        if KIND_VALUES[raw] not in columns.fields:
+            raise ValueError(f"类型“{raw}”与指定的档案类型“{PROFILE_KIND_LABELS[str(columns.kind)]}”不一致")
         return KIND_VALUES[raw]
     allowed = "、".join(sorted(KIND_VALUES))
     raise ValueError(f"类型应为以下之一：{allowed}{did_you_mean(raw, KIND_VALUES)}")

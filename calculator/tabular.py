@@ -13,6 +13,8 @@ import codecs
 import csv
 import json
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +25,8 @@ from typing import IO, Any
 from .errors import ProfileError
 
 FORMATS = (".csv", ".xlsx", ".jsonl")
+#: What reading a damaged XLSX raises (SyntaxError: its XML does not parse).
+_DAMAGED = (OSError, ValueError, KeyError, EOFError, SyntaxError, zipfile.BadZipFile, zlib.error)
 #: Control characters an XLSX file cannot hold.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -67,18 +71,25 @@ class Table:
 
 
 def _drop_trailing_empty(rows: Iterator[InputRow]) -> Iterator[InputRow]:
-    held: list[InputRow] = []
+    # Only the number of the first held-back empty row is kept, not the rows: a sheet
+    # formatted down to its last row has a million of them. Row numbers are consecutive.
+    first_empty: int | None = None
     for row in rows:
         if row.empty:
-            held.append(row)
+            if first_empty is None:
+                first_empty = row.number
             continue
-        yield from held
-        held.clear()
+        if first_empty is not None:
+            yield from (InputRow(number, {}) for number in range(first_empty, row.number))
+            first_empty = None
         yield row
 
 
 def _cells(number: int, headers: Sequence[str], values: Sequence[Any]) -> InputRow:
-    extra = [i for i in range(len(headers), len(values)) if values[i] not in (None, "")]
+    # A column without a header may lie within the header row too: XLSX pads it with empty
+    # cells to the widest row.
+    extra = [i for i in range(len(values)) if (i >= len(headers) or not headers[i])
+             and values[i] not in (None, "")]
     if extra:
         return InputRow(number, {}, f"第 {extra[0] + 1} 列有数据但没有列名（共 {len(headers)} 个列名）")
     return InputRow(number, {h: values[i] if i < len(values) else None
@@ -121,7 +132,7 @@ def open_table(path: Path) -> Table:
         return _open_jsonl(path)
     except ProfileError:
         raise
-    except (OSError, ValueError, KeyError) as err:  # openpyxl raises these on a damaged file
+    except _DAMAGED as err:  # what openpyxl raises on a damaged file
         raise ProfileError(f"{path}：无法读取：{err}") from None
 
 
@@ -158,17 +169,26 @@ def _open_xlsx(path: Path) -> Table:
     total = sheet.max_row - 1 if sheet.max_row else None
 
     def rows() -> Iterator[InputRow]:
-        for number, row in enumerate(values, start=2):
-            yield _cells(number, headers, row)
+        number = 1
+        try:
+            for number, row in enumerate(values, start=2):
+                yield _cells(number, headers, row)
+        except _DAMAGED as err:  # a sheet damaged past its first row
+            raise ProfileError(f"{path}：第 {number + 1} 行附近无法读取：{err}") from None
 
     return Table(headers, total, _drop_trailing_empty(rows()), [book.close])
 
 
 def _open_jsonl(path: Path) -> Table:
-    handle = path.open(encoding="utf-8-sig")
+    handle = path.open("rb")
 
     def rows() -> Iterator[InputRow]:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in enumerate(handle, start=1):
+            try:  # decoded per line: one line in another encoding is that line's problem
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield InputRow(number, {}, "不是 UTF-8 编码的文字（JSONL 应为 UTF-8）")
+                continue
             if not line.strip():
                 yield InputRow(number, {})
                 continue
@@ -183,7 +203,8 @@ def _open_jsonl(path: Path) -> Table:
             if not isinstance(data, dict):
                 yield InputRow(number, {}, "每行应为一个 JSON 对象 {…}")
                 continue
-            yield InputRow(number, {str(k): v for k, v in data.items()})
+            # stripped as sheet headers are: columns are matched by their stripped names
+            yield InputRow(number, {str(k).strip(): v for k, v in data.items()})
 
     return Table([], None, _drop_trailing_empty(rows()), [handle.close])
 
@@ -206,6 +227,7 @@ class Writer:
         self._handle: IO[str] | None = None
         self._csv: Any = None
         self._current: Any = None
+        self._header: Sequence[str] = ()
 
     @property
     def current_sheet(self) -> Any:
@@ -238,6 +260,7 @@ class Writer:
             self._csv.writerow(header)
         else:
             self._handle = self.path.open("w", encoding="utf-8")
+            self._header = header
 
     def _sheet(self, name: str, header: Sequence[str]) -> None:
         from openpyxl.cell import WriteOnlyCell
@@ -256,6 +279,8 @@ class Writer:
     def write(self, row: Sequence[Any] | dict[str, Any]) -> None:
         if self.format == ".jsonl":
             assert self._handle is not None
+            if not isinstance(row, dict):  # JSONL has no header line: each row names its cells
+                row = dict(zip(self._header, row, strict=True))
             self._handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         elif self.format == ".csv":
             self._csv.writerow(row)
