@@ -35,8 +35,10 @@ app = typer.Typer(help="政策计算器：企业和人才可享受哪些支持�
 rules_app = typer.Typer(help="查看和校验政策规则。", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# No markup: output is made of policy text, names and ids such as "[clause-id]", which rich
+# would take for style tags and drop. Styles are applied with Text objects instead.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 
 STATUS_STYLE = {"eligible": "green", "needs_info": "yellow", "ineligible": "dim",
                 "not_in_force": "magenta"}

@@ -283,7 +283,7 @@ class Writer:
                 row = dict(zip(self._header, row, strict=True))
             self._handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         elif self.format == ".csv":
-            self._csv.writerow(row)
+            self._csv.writerow([_csv_cell(v) for v in row])
         else:
             assert not isinstance(row, dict)
             self._current.append([_xlsx_cell(self._current, v) for v in row])
@@ -311,6 +311,13 @@ class Writer:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+def _csv_cell(value: Any) -> Any:
+    # Excel runs a CSV cell starting with = + or @ as a formula; applicant data is text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "@"):
+        return "'" + value
+    return value
 
 
 def _xlsx_cell(sheet: Any, value: Any) -> Any:

@@ -27,6 +27,7 @@ def test_check_lists_the_global_500_award_with_its_citation() -> None:
     assert "首次入选“世界500强”企业奖励" in output
     assert "符合" in output and "3000万元" in output
     assert "对首次入选 “世界500强”的企业给予3000万元奖励" in output
+    assert "[global-500-first-entry-award]" in output  # ids are text, never read as markup
 
 
 def test_check_json_follows_the_contract() -> None:

@@ -282,3 +282,14 @@ def test_jsonl_writer_rows_are_objects_in_every_table(tmp_path: Path) -> None:
     assert "张三" in path.read_text(encoding="utf-8")  # not \\u escapes
     assert [json.loads(line) for line in summary.read_text(encoding="utf-8").splitlines()] == [
         {"条款": "a", "符合": 1, "合计": "3000"}]
+
+
+def test_csv_output_never_starts_a_cell_with_a_formula(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    with Writer(path) as writer:
+        writer.start("结果", ["名称", "金额"])
+        writer.write(["=HYPERLINK(\"http://x\")", 5])
+        writer.write(["@SUM(A1)", "+1"])
+    rows = list(csv.reader(path.open(encoding="utf-8-sig")))
+    assert rows[1] == ["'=HYPERLINK(\"http://x\")", "5"]
+    assert rows[2] == ["'@SUM(A1)", "'+1"]
