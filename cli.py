@@ -3,6 +3,7 @@ function and renders the result; the rules themselves live in ``calculator``."""
 
 from __future__ import annotations
 
+import json as json_module
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -372,6 +373,34 @@ def rules_lint(rules: RulesOption = None) -> None:
     out.print(f"规则检查：错误 {errors} 项，提示 {len(findings) - errors} 项")
     if errors:
         raise typer.Exit(1)
+
+
+@app.command()
+def schema(
+    which: Annotated[str, typer.Argument(help="profile（档案，即接口接受的 JSON）或 report（报告）",
+                                         metavar="profile|report")],
+) -> None:
+    """打印 JSON Schema：档案（HTTP 接口与 JSON 档案的写法）或报告（--json 与接口的输出）。"""
+    from calculator.contract import json_schema
+
+    document = _run(lambda: json_schema(which))
+    sys.stdout.write(json_module.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址（默认只接受本机连接）")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口", min=1, max=65535)] = 8000,
+    rules: RulesOption = None,
+) -> None:
+    """以 HTTP 服务提供评估接口（接口说明见 /docs，详见 docs/embedding.md）。"""
+    import uvicorn
+
+    from calculator.service import create_app
+
+    calc = _run(lambda: Calculator.load(rules))
+    err.print(f"政策计算器服务：http://{host}:{port}  接口说明 /docs  规则版本 {calc.rules_version}")
+    uvicorn.run(create_app(calc), host=host, port=port)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -14,6 +14,9 @@ _PATTERN = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(万元|亿元|万|亿|元)?\
 _CENT = Decimal("0.01")
 WAN = Decimal(10_000)
 YI = Decimal(100_000_000)
+#: Larger amounts are refused: no real figure comes near, and beyond 26 digits ``Decimal``
+#: arithmetic at its default precision raises instead of giving an answer.
+MAX_AMOUNT = Decimal(10) ** 20
 
 
 def parse_money(value: object) -> Decimal:
@@ -38,6 +41,8 @@ def parse_money(value: object) -> Decimal:
         raise ValueError(f"金额应为数字或带单位的文字，而不是 {type(value).__name__}")
     if not amount.is_finite():
         raise ValueError(f"无法识别的金额 {value!r}")
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"金额 {value!r} 过大：上限 10^20 元")
     if amount != amount.quantize(_CENT):
         raise ValueError(f"金额 {value!r} 精确到分以下，最多两位小数（元）")
     return normalize(amount)

@@ -7,15 +7,24 @@ these models and is what rule conditions are checked against when rules load.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from .errors import ProfileError, did_you_mean
-from .money import parse_money
+from .money import MAX_AMOUNT, parse_money
 from .validation import problems_from
 from .yamlio import Document, read_file
 
@@ -87,12 +96,50 @@ class _MoneyMarker:
     """Marks a ``Decimal`` field as an amount of yuan (rather than a plain number)."""
 
 
+# What JSON input the validators accept, for the published JSON Schema. Each schema admits
+# only input that is then accepted; what a schema cannot say (the credit code's check
+# digit, at most two decimals of a JSON number) is checked on input and documented.
+def _yuan(digits: int, decimals: int, unit: str) -> str:
+    """Up to ``digits`` integral digits (commas between them allowed), up to ``decimals``
+    significant decimals: the amounts of one unit that stay within ``MAX_AMOUNT``."""
+    return f"^[0-9]([,，]?[0-9]){{0,{digits - 1}}}(\\.[0-9]{{1,{decimals}}}0*)?{unit}$"
+
+
+MONEY_JSON_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": int(MAX_AMOUNT)},
+        {"type": "string", "pattern": "|".join(
+            [_yuan(20, 2, "元?"), _yuan(16, 6, "(万|万元)"), _yuan(12, 10, "(亿|亿元)")])},
+    ],
+    "description": "金额（元）：数字，或带单位的文字，如 \"3000万\"、\"1.2亿\"、\"5000000\"；"
+                   "不能为负，不超过 10^20 元，最多精确到分（数字形式的小数位由服务端校验）",
+    "examples": ["3000万", "1.2亿", 5000000],
+}
+CREDIT_CODE_JSON_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": "^[0-9A-HJ-NPQRTUWXY]{18}$"},
+        {"type": "integer", "minimum": 10**17, "maximum": 10**18 - 1},
+    ],
+    "description": "18 位统一社会信用代码（GB 32100-2015）；第 18 位校验位由服务端校验。"
+                   "全数字的代码也可写成整数，但超出 JavaScript 的安全整数范围，建议写成文字",
+}
+PERCENT_JSON_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": 100},
+        {"type": "string", "pattern": "^(100(\\.0+)?|[0-9]{1,2}(\\.[0-9]{1,4}0*)?)$"},
+    ],
+    "description": "百分比 0–100，最多四位小数（数字形式的小数位由服务端校验）",
+}
+
 MONEY_MARK = _MoneyMarker()
-Money = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(_non_negative), MONEY_MARK]
-CreditCode = Annotated[str, BeforeValidator(validate_credit_code)]
+Money = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(_non_negative), MONEY_MARK,
+                  WithJsonSchema(MONEY_JSON_SCHEMA, mode="validation")]
+CreditCode = Annotated[str, BeforeValidator(validate_credit_code),
+                       WithJsonSchema(CREDIT_CODE_JSON_SCHEMA, mode="validation")]
 Count = Annotated[int, Field(ge=0)]
 Year = Annotated[int, Field(ge=1900, le=2100)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4),
+                    WithJsonSchema(PERCENT_JSON_SCHEMA, mode="validation")]
 
 
 class _Profile(BaseModel):
@@ -169,6 +216,15 @@ PROFILE_MODELS: dict[str, type[_Profile]] = {"company": CompanyProfile, "talent"
 PROFILE_KIND_LABELS = {"company": "企业/机构", "talent": "人才"}
 
 
+def _holds_int(annotation: Any) -> bool:
+    return annotation is int or any(_holds_int(arg) for arg in get_args(annotation))
+
+
+_INTEGER_FIELDS = {kind: frozenset(name for name, info in model.model_fields.items()
+                                   if _holds_int(info.annotation))
+                   for kind, model in PROFILE_MODELS.items()}
+
+
 def whole_years(start: date, end: date) -> int:
     """Completed years from ``start`` to ``end`` (an age, or years since founding)."""
     years = end.year - start.year
@@ -205,12 +261,22 @@ def profile_values(profile: CompanyProfile | TalentProfile, as_of: date) -> dict
     return values
 
 
-def parse_profile(data: Any, doc: Document) -> CompanyProfile | TalentProfile:
-    """Validate parsed profile data; ``doc`` is the ``yamlio.Document`` it came from."""
+def parse_profile(data: Any, doc: Document | None = None, *,
+                  json_types: bool = False) -> CompanyProfile | TalentProfile:
+    """Validate parsed profile data; ``doc`` is the ``yamlio.Document`` it came from, for
+    line numbers in errors (without it, problems name only the field).
+
+    ``json_types``: ``data`` was decoded from JSON and every value must already have the
+    JSON type the published schema gives it (a date is a ``"YYYY-MM-DD"`` string, yes/no is
+    ``true``/``false``, a count is an integer); without it, values are converted leniently
+    (``"12"`` for 12), as suits hand-written YAML.
+    """
+    if doc is None:
+        doc = Document(data, {}, "")
     if not isinstance(data, dict):
         raise ProfileError([doc.problem("档案的顶层应为键值映射（kind: company 或 talent，name: …）", [])])
     kind = data.get("kind")
-    if kind not in PROFILE_MODELS:
+    if not isinstance(kind, str) or kind not in PROFILE_MODELS:
         hint = did_you_mean(str(kind), PROFILE_MODELS) if kind is not None else ""
         what = "缺少 kind" if kind is None else f"kind 的取值 {kind!r} 无效"
         raise ProfileError([doc.problem(f"{what}；应为 company（企业/机构）或 talent（人才）{hint}",
@@ -218,6 +284,16 @@ def parse_profile(data: Any, doc: Document) -> CompanyProfile | TalentProfile:
     model = PROFILE_MODELS[kind]
     labels = {name: info.title or name for name, info in model.model_fields.items()}
     try:
+        if json_types:
+            # pydantic's strict mode for JSON input is "JSON types only", except that it
+            # tells 1900.0 from 1900, which JSON and JSON Schema do not.
+            whole = {k: int(v) if k in _INTEGER_FIELDS[kind] and isinstance(v, float) and v.is_integer()
+                     else v for k, v in data.items()}
+            try:
+                text = json.dumps(whole, allow_nan=False)
+            except (TypeError, ValueError) as err:
+                raise ProfileError([doc.problem(f"档案含有 JSON 之外的值：{err}", [])]) from None
+            return model.model_validate_json(text, strict=True)  # type: ignore[return-value]
         return model.model_validate(data)  # type: ignore[return-value]
     except ValidationError as err:
         raise ProfileError(problems_from(err, model, doc, labels=labels)) from None

@@ -184,6 +184,12 @@ def error_message(err: Any, root: type[BaseModel], loc: list[Any], labels: dict[
         return f"{subject}应 {sym} {bound}，实际为 {err.get('input')!r}"
     if etype in ("string_too_short",):
         return f"{subject}不能为空"
+    if etype == "decimal_max_places":
+        return f"{subject}最多 {err.get('ctx', {}).get('decimal_places')} 位小数，实际为 {err.get('input')!r}"
+    if etype == "finite_number":
+        return f"{subject}应为有限的数值，实际为 {err.get('input')!r}"
+    if etype == "int_parsing_size":
+        return f"{subject}整数过大"
     if etype in _SIMPLE:
         given = err.get("input")
         shown = "" if etype == "missing" else f"，实际为 {given!r}"
