@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -27,7 +27,7 @@ from .evaluation import Calculator
 from .layout import RowFormatter
 from .screening import Hit, Screening
 from .summary import Summary
-from .tabular import InputRow, Writer, open_table
+from .tabular import InputRow, JsonLine, Writer, open_table, table_format
 
 CHUNK_ROWS = 256
 Progress = Callable[[int, "int | None"], None]
@@ -42,6 +42,9 @@ class RowResult:
     screening: Screening | None = None
     key: str | None = None
     key_text: str = ""
+    #: the output row, formatted where the row was screened so that the writing process
+    #: (the one that cannot be parallel) only writes
+    output: Any = None
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,12 @@ class Job:
     kind: str | None
     clauses: frozenset[str] | None
     columns: Columns | None
+    #: output rows as JSON objects (JSONL) rather than flat cells
+    structured: bool = False
 
 
 _worker: dict[str, Any] = {}
+FORMATTER = RowFormatter()
 
 
 def _start_worker(job: Job) -> None:
@@ -71,8 +77,13 @@ def _screen_chunk(rows: Sequence[InputRow]) -> list[RowResult]:
 
 def screen_rows(calculator: Calculator, job: Job, rows: Sequence[InputRow],
                 cache: dict[tuple[str, ...], Columns | str]) -> list[RowResult]:
-    """Screen some rows; every row gives exactly one result."""
-    return [_screen_row(calculator, job, row, cache) for row in rows]
+    """Screen some rows; every row gives exactly one result, formatted for output."""
+    return [_formatted(_screen_row(calculator, job, row, cache), job.structured) for row in rows]
+
+
+def _formatted(row: RowResult, structured: bool) -> RowResult:
+    output = JsonLine.of(FORMATTER.structured(row)) if structured else FORMATTER.flat(row)
+    return replace(row, output=output)
 
 
 def _screen_row(calculator: Calculator, job: Job, row: InputRow,
@@ -193,10 +204,10 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
             except ValueError as err:
                 raise ProfileError(f"{source}：{err}") from None
             result.unknown_columns = dict(columns.unknown)
-        job = Job(rules, as_of, kind, selected, columns)
+        job = Job(rules, as_of, kind, selected, columns, table_format(target) == ".jsonl")
         kinds = [columns.kind] if columns and columns.kind and not columns.kind_column else None
         summary = Summary(calculator.bundle, as_of, selected, kinds)
-        formatter = RowFormatter()
+        formatter = FORMATTER
         with Writer(target) as writer:
             writer.start("筛查结果", formatter.header)
             for row in _results(calculator, job, table.rows, workers, chunk_rows):
@@ -204,9 +215,9 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
                 if row.key is not None:
                     first = store.first_row(row.key, row.number)
                     if first is not None:
-                        row = RowResult(row.number, row.name, row.kind, (CellError(
+                        row = _formatted(RowResult(row.number, row.name, row.kind, (CellError(
                             row.number, "", "", f"重复的申请：与第 {first} 行的{row.key_text}相同，"
-                            "本行未计入筛查和汇总"),))
+                            "本行未计入筛查和汇总"),)), writer.structured)
                         result.duplicates += 1
                 if row.errors:
                     result.with_errors += 1
@@ -214,7 +225,7 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
                     summary.add(row.screening)
                     if selected:
                         store.add(row.number, row.name, row.screening.hits)
-                writer.write(formatter.structured(row) if writer.structured else formatter.flat(row))
+                writer.write(row.output)
                 result.written += 1
                 if progress and result.read % chunk_rows == 0:
                     progress(result.read, table.total)

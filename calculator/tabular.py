@@ -215,6 +215,17 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class JsonLine:
+    """A JSONL row already serialised (by the process that screened it)."""
+
+    text: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> JsonLine:
+        return cls(json.dumps(row, ensure_ascii=False, default=str))
+
+
 class Writer:
     """An output table with a main sheet and, at the end, further named sheets (further
     files beside a CSV or JSONL output)."""
@@ -276,16 +287,20 @@ class Writer:
         sheet.append(cells)
         self._current = sheet
 
-    def write(self, row: Sequence[Any] | dict[str, Any]) -> None:
+    def write(self, row: Sequence[Any] | dict[str, Any] | JsonLine) -> None:
         if self.format == ".jsonl":
             assert self._handle is not None
+            if isinstance(row, JsonLine):
+                self._handle.write(row.text + "\n")
+                return
             if not isinstance(row, dict):  # JSONL has no header line: each row names its cells
                 row = dict(zip(self._header, row, strict=True))
             self._handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        elif isinstance(row, (dict, JsonLine)):
+            raise TypeError("a CSV or XLSX row is a sequence of cells")
         elif self.format == ".csv":
             self._csv.writerow([_csv_cell(v) for v in row])
         else:
-            assert not isinstance(row, dict)
             self._current.append([_xlsx_cell(self._current, v) for v in row])
 
     def sheet(self, name: str, suffix: str, header: Sequence[str],
