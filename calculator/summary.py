@@ -52,6 +52,7 @@ class Summary:
     def __init__(self, bundle: Bundle, as_of: date, selected: Collection[str] | None = None,
                  kinds: Collection[str] | None = None) -> None:
         self.as_of = as_of
+        self.groups = bundle.groups
         self.tallies = {rule.id: ClauseTally(rule) for rule in bundle.clauses
                         if (selected is None or rule.id in selected)
                         and (kinds is None or rule.profile_kind in kinds)}
@@ -101,7 +102,12 @@ class Summary:
                 low += tally.min_total
                 high_total = _plus(high_total, tally.max_total)
                 exposure_total = _plus(exposure_total, tally.exposure)
-        out.append(["合计", f"{self.applicants} 名有效申请人", "", "", "", "", "", "", "", low,
+        # Per-clause totals add up every award; where a 就高不重复 group spans tallied
+        # clauses an applicant gets only one of them, so the sum is an upper bound.
+        stacked = any(g.policy == "highest" and sum(c in self.tallies for c in g.clauses) > 1
+                      for g in self.groups)
+        note = "各条款之和，未按就高不重复扣除，偏高" if stacked else ""
+        out.append(["合计", f"{self.applicants} 名有效申请人", "", note, "", "", "", "", "", low,
                     UNBOUNDED if high_total is None else high_total,
                     UNBOUNDED if exposure_total is None else exposure_total])
         return out
