@@ -207,9 +207,8 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
         job = Job(rules, as_of, kind, selected, columns, table_format(target) == ".jsonl")
         kinds = [columns.kind] if columns and columns.kind and not columns.kind_column else None
         summary = Summary(calculator.bundle, as_of, selected, kinds)
-        formatter = FORMATTER
         with Writer(target) as writer:
-            writer.start("筛查结果", formatter.header)
+            writer.start("筛查结果", FORMATTER.header)
             for row in _results(calculator, job, table.rows, workers, chunk_rows):
                 result.read += 1
                 if row.key is not None:
@@ -234,8 +233,8 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
             result.summary = summary
             writer.sheet("汇总", "summary", summary.header, iter(summary.rows()))
             if selected:
-                writer.sheet("按条款", "clauses", formatter.candidate_header,
-                             iter(formatter.candidate_rows(selected, store.ranked, calculator)))
+                writer.sheet("按条款", "clauses", FORMATTER.candidate_header,
+                             iter(FORMATTER.candidate_rows(selected, store.ranked, calculator)))
                 for clause_id in sorted(selected):
                     result.candidates[clause_id] = list(store.ranked(clause_id))
             result.outputs = [target, *writer.extra_paths]

@@ -11,7 +11,7 @@ from typing import Any
 from .conditions import Leaf, Named, Node, Not, Outcome, leaf_outcome
 from .fields import FIELDS, FieldSpec
 from .money import format_money
-from .report import Missing, Reason
+from .report import Reason
 
 OP_SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 MARKS = {Outcome.MET: "✓", Outcome.FAILED: "✗", Outcome.UNKNOWN: "?"}
@@ -146,8 +146,3 @@ def unknown_sources(node: Node | None, values: Mapping[str, Any],
         if values.get(name) is None:
             found.setdefault(source, label)
     return found
-
-
-def missing_fields(node: Node | None, values: Mapping[str, Any]) -> list[Missing]:
-    return [Missing(field=name, label=label)
-            for name, label in unknown_sources(node, values).items()]

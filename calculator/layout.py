@@ -13,6 +13,7 @@ from .money import format_money
 from .profiles import PROFILE_KIND_LABELS
 from .report import STATUS_LABELS
 from .screening import Hit, Screening
+from .summary import UNBOUNDED
 
 if TYPE_CHECKING:
     from .batch import RowResult
@@ -25,7 +26,7 @@ def max_text(screening: Screening) -> Decimal | str:
         return screening.total_max
     priced = [h for h in screening.eligible if h.benefit_kind in CASH_KINDS - {"case_by_case"}]
     if any(h.max is None for h in priced):
-        return "无上限"
+        return UNBOUNDED
     known = sum((h.max for h in priced if h.max is not None), Decimal(0))
     return f"{format_money(known)}，另有一事一议（金额未明确）" if known else "未明确（一事一议）"
 

@@ -10,7 +10,7 @@ support are counted, never priced.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -37,11 +37,12 @@ class ClauseTally:
     max_total: Decimal | None = ZERO
     #: the maximum if every applicant still missing information turned out eligible
     exposure: Decimal | None = ZERO
+    #: whether the award has an amount to add up (cash, and not left to case-by-case)
+    priced: bool = field(init=False)
 
-    @property
-    def priced(self) -> bool:
+    def __post_init__(self) -> None:
         kind = self.rule.clause.benefit.kind
-        return kind in CASH_KINDS and kind != "case_by_case"
+        self.priced = kind in CASH_KINDS and kind != "case_by_case"
 
 
 def _plus(total: Decimal | None, amount: Decimal | None) -> Decimal | None:
