@@ -20,16 +20,16 @@ from rich.table import Table
 from rich.text import Text
 
 from calculator import Calculator, CalculatorError, Report, load_profile
-from calculator.amounts import describe
-from calculator.batch import BatchResult, screen_table
-from calculator.citations import verify
-from calculator.describe import condition_lines
-from calculator.linting import lint
-from calculator.money import format_money
-from calculator.report import STATUS_LABELS, ClauseResult
-from calculator.schema import STATUS_LABELS as DOC_STATUS_LABELS
-from calculator.schema import TARGET_LABELS
-from calculator.template import write_template
+from calculator.base.money import format_money
+from calculator.batch.run import BatchResult, screen_table
+from calculator.batch.template import write_template
+from calculator.results.amounts import describe
+from calculator.results.describe import condition_lines
+from calculator.results.report import STATUS_LABELS, ClauseResult
+from calculator.rules.citations import verify
+from calculator.rules.linting import lint
+from calculator.rules.schema import STATUS_LABELS as DOC_STATUS_LABELS
+from calculator.rules.schema import TARGET_LABELS
 
 app = typer.Typer(help="政策计算器：企业和人才可享受哪些支持、金额多少、政策原文出处在哪里。",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -381,7 +381,7 @@ def schema(
                                          metavar="profile|report")],
 ) -> None:
     """打印 JSON Schema：档案（HTTP 接口与 JSON 档案的写法）或报告（--json 与接口的输出）。"""
-    from calculator.contract import json_schema
+    from calculator.service.contract import json_schema
 
     document = _run(lambda: json_schema(which))
     sys.stdout.write(json_module.dumps(document, ensure_ascii=False, indent=2) + "\n")

@@ -29,12 +29,12 @@ from typing import Any
 import yaml
 
 from calculator import Calculator
-from calculator.batch import screen_table
-from calculator.columns import header_of, input_fields
-from calculator.conditions import Outcome, evaluate
-from calculator.fields import FIELDS
-from calculator.profiles import PROFILE_MODELS, CompanyProfile, TalentProfile, profile_values
-from calculator.screening import validity
+from calculator.batch.columns import header_of, input_fields
+from calculator.batch.run import screen_table
+from calculator.profiles.fields import FIELDS
+from calculator.profiles.models import PROFILE_MODELS, CompanyProfile, TalentProfile, profile_values
+from calculator.results.deciding import validity
+from calculator.rules.conditions import Outcome, evaluate
 
 from .synthetic import applicants, cells
 

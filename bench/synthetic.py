@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from calculator.columns import header_of, input_fields
-from calculator.profiles import credit_code_check_char
+from calculator.batch.columns import header_of, input_fields
+from calculator.profiles.models import credit_code_check_char
 
 CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 FILL_RATE = 0.75

@@ -7,10 +7,10 @@ what they are worth, and where exactly the policy says so.
     print(report.model_dump_json(indent=2))
 """
 
-from .errors import CalculatorError, EvaluationError, ProfileError, RuleFileError
-from .evaluation import Calculator
-from .profiles import CompanyProfile, TalentProfile, load_profile, parse_profile
-from .report import ClauseResult, Report
+from .base.errors import CalculatorError, EvaluationError, ProfileError, RuleFileError
+from .profiles.models import CompanyProfile, TalentProfile, load_profile, parse_profile
+from .results.calculator import Calculator
+from .results.report import ClauseResult, Report
 
 __all__ = [
     "Calculator",

@@ -10,7 +10,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from calculator.yamlio import read_file
+from calculator.base.yamlio import read_file
 from cli import app
 
 from .conftest import PROFILES

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from calculator import Calculator, parse_profile
-from calculator.money import parse_money
-from calculator.yamlio import Document, read_file
+from calculator.base.money import parse_money
+from calculator.base.yamlio import Document, read_file
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from calculator import CompanyProfile, TalentProfile
-from calculator.fields import FIELDS, FieldSpec
-from calculator.profiles import PROFILE_MODELS, credit_code_check_char
+from calculator.profiles.fields import FIELDS, FieldSpec
+from calculator.profiles.models import PROFILE_MODELS, credit_code_check_char
 
 _CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 AS_OF_DATES = (date(2022, 1, 1), date(2025, 6, 30), date(2026, 11, 21), date(2031, 1, 1))

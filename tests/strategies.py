@@ -10,9 +10,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from calculator.conditions import All, Any_, Leaf, Named, Node, Not
-from calculator.fields import FIELDS, FieldSpec
-from calculator.loading import OP_TYPES
+from calculator.profiles.fields import FIELDS, FieldSpec
+from calculator.rules.conditions import All, Any_, Leaf, Named, Node, Not
+from calculator.rules.loading import OP_TYPES
 
 POOLS: dict[str, list[Any]] = {
     "int": [0, 1, 35, 36, 2024, -1],

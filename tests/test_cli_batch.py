@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import cli
 from cli import app
 
-from .test_batch import CLAUSE, CLAUSE_ROWS, SMALL, SMALL_HEADER, talent_rows, write_csv
+from .batch.test_batch import CLAUSE, CLAUSE_ROWS, SMALL, SMALL_HEADER, talent_rows, write_csv
 
 runner = CliRunner()
 

@@ -1,0 +1,119 @@
+"""How a screened row looks in an output table: flat cells for CSV and XLSX, a JSON
+object for JSONL. Both carry the same facts: errors, or eligible, needs-info and near-miss
+clauses, each with its clause id and citation reference, and the totals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..base.money import format_money
+from ..profiles.models import PROFILE_KIND_LABELS
+from ..results.amounts import CASH_KINDS
+from ..results.report import STATUS_LABELS
+from ..results.screening import Hit, Screening
+from .columns import CellError
+from .summary import UNBOUNDED
+
+if TYPE_CHECKING:
+    from ..results.calculator import Calculator
+
+@dataclass(frozen=True)
+class RowResult:
+    number: int
+    name: str
+    kind: str
+    errors: tuple[CellError, ...] = ()
+    screening: Screening | None = None
+    key: str | None = None
+    key_text: str = ""
+    #: the output row, formatted where the row was screened so that the writing process
+    #: (the one that cannot be parallel) only writes
+    output: Any = None
+
+
+
+def max_text(screening: Screening) -> Decimal | str:
+    """The maximum total; when there is none, the priced part and why the rest has no
+    bound: an uncapped award, or an amount the policy leaves to case-by-case decision."""
+    if screening.total_max is not None:
+        return screening.total_max
+    priced = [h for h in screening.eligible if h.benefit_kind in CASH_KINDS - {"case_by_case"}]
+    if any(h.max is None for h in priced):
+        return UNBOUNDED
+    known = sum((h.max for h in priced if h.max is not None), Decimal(0))
+    return f"{format_money(known)}，另有一事一议（金额未明确）" if known else "未明确（一事一议）"
+
+
+def _amount_line(hit: Hit) -> str:
+    return f"{hit.clause_id} {hit.title}：{hit.amount}〔{hit.citation}〕"
+
+
+def _missing_line(hit: Hit) -> str:
+    return f"{hit.clause_id} {hit.title}：需补充 {'、'.join(hit.missing)}〔{hit.citation}〕"
+
+
+def _near_line(hit: Hit) -> str:
+    return f"{hit.clause_id} {hit.title}：{'；'.join(hit.reasons)}〔{hit.citation}〕"
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return {"clause_id": hit.clause_id, "title": hit.title, "amount": hit.amount,
+            "min": _money(hit.min), "max": _money(hit.max), "citation": hit.citation,
+            "missing": list(hit.missing), "reasons": list(hit.reasons)}
+
+
+class RowFormatter:
+    header = ("行号", "名称", "类型", "结果", "错误", "符合的条款", "待补充信息的条款", "差一项的条款",
+              "符合条款数", "保底合计（元）", "最高合计（元）")
+    candidate_header = ("条款编号", "条款", "名次", "行号", "名称", "状态", "说明")
+
+    def flat(self, row: RowResult) -> list[Any]:
+        kind = PROFILE_KIND_LABELS.get(row.kind, "")
+        if row.errors or row.screening is None:
+            errors = "\n".join(_error_text(e.column, e.value, e.message) for e in row.errors)
+            return [row.number, row.name, kind, "有错误", errors, "", "", "", "", "", ""]
+        s = row.screening
+        outcome = f"符合 {len(s.eligible)} 项" if s.eligible else "暂无符合的条款"
+        return [row.number, row.name, kind, outcome, "",
+                "\n".join(map(_amount_line, s.eligible)),
+                "\n".join(map(_missing_line, s.needs_info)),
+                "\n".join(map(_near_line, s.near_misses)),
+                len(s.eligible), s.total_min, max_text(s)]
+
+    def structured(self, row: RowResult) -> dict[str, Any]:
+        out: dict[str, Any] = {"row": row.number, "name": row.name, "kind": row.kind or None}
+        if row.errors or row.screening is None:
+            out["errors"] = [{"column": e.column or None, "value": e.value or None,
+                              "message": e.message} for e in row.errors]
+            return out
+        s = row.screening
+        out.update(errors=[], eligible=[_hit_json(h) for h in s.eligible],
+                   needs_info=[_hit_json(h) for h in s.needs_info],
+                   near_misses=[_hit_json(h) for h in s.near_misses],
+                   total_min=str(s.total_min), total_max=_money(s.total_max),
+                   total_max_note=None if s.total_max is not None else max_text(s))
+        return out
+
+    def candidate_rows(self, selected: Collection[str],
+                       ranked: Callable[[str], Iterator[tuple[int, str, str, str]]],
+                       calculator: Calculator) -> Iterator[list[Any]]:
+        """Per selected clause, everyone who qualifies or nearly does, closest first."""
+        for clause_id in sorted(selected):
+            title = calculator.bundle.clause(clause_id).clause.title
+            for place, (number, name, status, detail) in enumerate(ranked(clause_id), start=1):
+                label = "差一项" if status == "ineligible" else STATUS_LABELS[status]
+                yield [clause_id, title, place, number, name, label, detail]
+
+
+def _error_text(column: str, value: str, message: str) -> str:
+    where = f"列“{column}”" if column else ""
+    if value:
+        where += f"，值“{value}”" if where else f"值“{value}”"
+    return f"{where}：{message}" if where else message

@@ -1,0 +1,144 @@
+"""One parser for a profile value as people write it, shared by every way facts arrive:
+a YAML or JSON profile, a spreadsheet or CSV cell, an HTTP body, an interview answer.
+
+``convert`` turns what was written (text, a number, a date, a list) into what the profile
+model expects for the field: ``是/否`` into a bool, ``2021年3月5日`` into a date, ``无`` into
+the empty set. A problem is a ``ValueError`` with a Chinese message saying what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..base.errors import did_you_mean
+from .fields import TYPE_LABELS, FieldSpec
+
+LIST_SEPARATORS = re.compile(r"[、,，;；/\n]+")
+_TRUE = {"是", "有", "true", "yes", "y", "1", "√", "✓", "对"}
+_FALSE = {"否", "无", "false", "no", "n", "0", "×", "✗", "不是"}
+#: What a multiple-choice cell holds for "none": the empty set, known, unlike a blank cell.
+_NONE = ("无", "没有")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def shown(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, datetime) and raw.time() == datetime.min.time():
+        return raw.date().isoformat()
+    if isinstance(raw, (date, datetime)):
+        return raw.isoformat()
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def convert(spec: FieldSpec, raw: Any) -> Any:
+    """A cell as the profile model expects the field; ``ValueError`` with a Chinese message
+    when it cannot be one."""
+    if isinstance(raw, str):
+        raw = raw.strip()
+    if spec.type == "set":
+        if raw in _NONE:  # a blank cell is unknown; this is how to say "none of them"
+            return []
+        if isinstance(raw, (list, tuple)):
+            items = [str(item).strip() for item in raw]
+        else:
+            items = [item.strip() for item in LIST_SEPARATORS.split(str(raw)) if item.strip()]
+        # Checked here: the model's own error for a wrong item is pydantic's English list.
+        for item in items:
+            if item not in spec.choices:
+                raise ValueError(f"“{item}”不是可选的值{did_you_mean(item, spec.choices)}")
+        return items
+    if spec.type == "bool":
+        if isinstance(raw, bool):
+            return raw
+        word = shown(raw).lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise ValueError("应为 是 或 否")
+    if spec.type == "date":
+        return _date(raw)
+    if spec.type == "int":
+        return _integer(raw)
+    if spec.type == "number":
+        return _decimal(raw)
+    if spec.type == "money":
+        return _float_decimal(raw) if isinstance(raw, float) else raw
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))  # a code or a name the spreadsheet stored as a number
+    return raw if isinstance(raw, str) else shown(raw)
+
+
+def _date(raw: Any) -> date:
+    if isinstance(raw, datetime):
+        if raw.time() != datetime.min.time():
+            raise ValueError("应为日期（不带时间）")
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = shown(raw)
+    match = _DATE.match(text) or _COMPACT_DATE.match(text)
+    if match:
+        try:
+            return date(*(int(part) for part in match.groups()))
+        except ValueError:
+            raise ValueError("日期不存在（月份应为 1–12，日不超过当月天数，如 2 月没有 30 日）") from None
+    raise ValueError("应为日期，如 2021-03-05 或 2021年3月5日")
+
+
+def _integer(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError("应为整数")
+    if isinstance(raw, int):
+        return raw
+    number = _decimal(raw)
+    if number != number.to_integral_value():
+        raise ValueError("应为整数")
+    return int(number)
+
+
+def _float_decimal(raw: float) -> Decimal:
+    """A spreadsheet number as the user sees it: Excel keeps 15 significant digits, so a
+    computed 3*1.1 is 3.3, not 3.3000000000000003 (which repr() would give)."""
+    if not math.isfinite(raw):
+        raise ValueError("应为数值")
+    return Decimal(f"{raw:.15g}")
+
+
+def _decimal(raw: Any) -> Decimal:
+    if isinstance(raw, bool):
+        raise ValueError("应为数值")
+    try:
+        number = _float_decimal(raw) if isinstance(raw, float) else Decimal(shown(raw).replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("应为数值") from None
+    if not number.is_finite():
+        raise ValueError("应为数值")
+    return number
+
+
+def expected_text(spec: FieldSpec) -> str:
+    """What a column accepts, for templates and error messages."""
+    if spec.type == "enum":
+        return "选一项：" + "、".join(spec.choices)
+    if spec.type == "set":
+        return "可多选，用顿号分隔：" + "、".join(spec.choices) + "；都没有填 无"
+    if spec.type == "bool":
+        return "是 或 否"
+    if spec.type == "date":
+        return "日期，如 2021-03-05"
+    if spec.type == "money":
+        return "金额（元），可写 3000万、1.2亿 或 5000000"
+    return TYPE_LABELS[spec.type]

@@ -1,0 +1,148 @@
+"""Reasons: each comparison of a clause, with the profile's value, the requirement and
+the outcome, in plain Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ..base.money import format_money
+from ..profiles.fields import FIELDS, FieldSpec
+from ..rules.conditions import Leaf, Named, Node, Not, Outcome, leaf_outcome
+from .report import Reason
+
+OP_SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+MARKS = {Outcome.MET: "✓", Outcome.FAILED: "✗", Outcome.UNKNOWN: "?"}
+
+
+def show(spec: FieldSpec, value: Any) -> str:
+    """A profile or rule value as users read it."""
+    if value is None:
+        return "未填写"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if spec.type == "money":
+        return format_money(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (frozenset, set)):
+        return "、".join(c for c in spec.choices if c in value) or "（无）"
+    if isinstance(value, tuple):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return str(value)
+
+
+def requirement(leaf: Leaf) -> str:
+    spec, op = leaf.field, leaf.op
+    if op == "exists":
+        return "已填写"
+    if op in OP_SYMBOLS:
+        return f"{OP_SYMBOLS[op]} {show(spec, leaf.value)}"
+    if op == "in":
+        return f"属于 {show(spec, leaf.value)}"
+    if op == "contains":
+        return f"包含 {leaf.value}"
+    if op == "contains_any":
+        return f"包含其一：{show(spec, leaf.value)}"
+    return f"全部包含：{show(spec, leaf.value)}"
+
+
+def _gap(leaf: Leaf, actual: Any) -> str:
+    """``差 2000万元`` / ``超出 3`` for a failed ordered comparison of numbers or money."""
+    spec, op, expected = leaf.field, leaf.op, leaf.value
+    if spec.type not in ("int", "number", "money") or op not in ("<", "<=", ">", ">="):
+        return ""
+    diff = expected - actual if op in (">", ">=") else actual - expected
+    word = "差" if op in (">", ">=") else "超出"
+    if diff == 0:
+        return ""
+    amount = format_money(Decimal(diff)) if spec.type == "money" else show(spec, diff)
+    return f"，{word} {amount}"
+
+
+def _walk(node: Node | None, negated: bool = False,
+          definition: str | None = None) -> Iterator[tuple[Leaf, bool, str | None]]:
+    if node is None:
+        return
+    if isinstance(node, Leaf):
+        yield node, negated, definition
+    elif isinstance(node, Named):
+        yield from _walk(node.child, negated, definition or node.name)
+    elif isinstance(node, Not):
+        yield from _walk(node.child, not negated, definition)
+    else:
+        for child in node.children:
+            yield from _walk(child, negated, definition)
+
+
+def _explain(leaf: Leaf, negated: bool, definition: str | None,
+             values: Mapping[str, Any]) -> tuple[Outcome, str, str]:
+    """The comparison's outcome (after negation), the requirement and the sentence."""
+    spec = leaf.field
+    actual = values.get(spec.name)
+    outcome = leaf_outcome(leaf, values)
+    need = requirement(leaf)
+    if negated:
+        need = f"不得{need}"
+        outcome = {Outcome.MET: Outcome.FAILED, Outcome.FAILED: Outcome.MET}.get(
+            outcome, Outcome.UNKNOWN)
+    prefix = f"【{definition}】" if definition else ""
+    if outcome is Outcome.UNKNOWN:
+        source = FIELDS[spec.kind][spec.source] if spec.source else spec
+        text = f"{prefix}{source.label}未填写，无法判断（要求 {spec.label} {need}）"
+    else:
+        gap = _gap(leaf, actual) if outcome is Outcome.FAILED and not negated else ""
+        text = f"{prefix}{spec.label} {show(spec, actual)}，要求 {need}{gap}"
+    return outcome, need, f"{MARKS[outcome]} {text}"
+
+
+def reasons(node: Node | None, values: Mapping[str, Any]) -> list[Reason]:
+    out: list[Reason] = []
+    for leaf, negated, definition in _walk(node):
+        spec = leaf.field
+        actual = values.get(spec.name)
+        outcome, need, text = _explain(leaf, negated, definition, values)
+        out.append(Reason(field=spec.name, label=spec.label, op=leaf.op, expected=need,
+                          actual=None if actual is None else show(spec, actual),
+                          outcome=outcome.value, negated=negated, definition=definition,
+                          text=text))
+    return out
+
+
+def failed_reasons(node: Node | None, values: Mapping[str, Any]) -> list[str]:
+    """The sentences of the comparisons that fail, as ``reasons`` words them."""
+    out: list[str] = []
+    for leaf, negated, definition in _walk(node):
+        actual = values.get(leaf.field.name)
+        if actual is None:
+            continue
+        outcome, _, text = _explain(leaf, negated, definition, values)
+        if outcome is Outcome.FAILED:
+            out.append(text)
+    return out
+
+
+def leaf_sources(node: Node | None) -> tuple[tuple[str, str, str], ...]:
+    """For each field the tree reads: (field, the profile field it comes from, its label);
+    a derived field such as 年龄 comes from 出生日期."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for leaf, _, _ in _walk(node):
+        spec = leaf.field
+        source = FIELDS[spec.kind][spec.source] if spec.source else spec
+        found.setdefault(spec.name, (spec.name, source.name, source.label))
+    return tuple(found.values())
+
+
+def unknown_sources(node: Node | None, values: Mapping[str, Any],
+                    sources: tuple[tuple[str, str, str], ...] | None = None) -> dict[str, str]:
+    """Profile fields (name -> label) that would decide unknown comparisons: a comparison
+    is unknown exactly when its field is blank. ``sources`` is ``leaf_sources(node)``."""
+    found: dict[str, str] = {}
+    for name, source, label in leaf_sources(node) if sources is None else sources:
+        if values.get(name) is None:
+            found.setdefault(source, label)
+    return found

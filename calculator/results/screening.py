@@ -1,0 +1,91 @@
+"""The short result a batch keeps for one profile: what it qualifies for, what is
+missing, what nearly fits, and the totals, decided exactly as a full report decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ..rules.conditions import Outcome
+from ..rules.loading import Bundle
+from .amounts import describe
+from .deciding import _STATUS, Prepared, disagreement, missing_for
+from .explaining import failed_reasons
+from .report import BenefitOut, Status
+from .stacking import combine
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One clause an applicant qualifies for, may qualify for, or nearly qualifies for."""
+
+    clause_id: str
+    title: str
+    #: eligible, needs_info, or ineligible for a near miss
+    status: Status
+    benefit_kind: str
+    amount: str
+    min: Decimal | None
+    max: Decimal | None
+    citation: str
+    #: labels of the fields still to fill in (needs_info)
+    missing: tuple[str, ...] = ()
+    #: the failed requirement (near miss)
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def closeness(self) -> int:
+        """0 when eligible; the number of fields to fill in; 100 for a near miss."""
+        return {"eligible": 0, "needs_info": len(self.missing)}.get(self.status, 100)
+
+
+@dataclass(frozen=True)
+class Screening:
+    kind: str
+    name: str
+    eligible: tuple[Hit, ...]
+    needs_info: tuple[Hit, ...]
+    near_misses: tuple[Hit, ...]
+    total_min: Decimal
+    #: ``None``: no maximum (an uncapped award, or an amount the policy does not state)
+    total_max: Decimal | None
+
+    @property
+    def hits(self) -> tuple[Hit, ...]:
+        return self.eligible + self.needs_info + self.near_misses
+
+
+def screen(items: Sequence[Prepared], bundle: Bundle, kind: str, name: str,
+           values: Mapping[str, Any], matched: frozenset[str], as_of: date) -> Screening:
+    """``decide`` for every clause, keeping only what a batch reports. Written out rather
+    than calling ``decide``: this loop is where a batch spends its time."""
+    found: dict[Outcome, list[Hit]] = {Outcome.MET: [], Outcome.UNKNOWN: [], Outcome.FAILED: []}
+    cash: list[tuple[str, BenefitOut]] = []
+    for item in items:
+        outcome = item.check(values)
+        rule_id = item.id
+        if (outcome is Outcome.MET) != (rule_id in matched):
+            raise disagreement(rule_id, matched, outcome)
+        if item.validity(as_of) or (outcome is Outcome.FAILED and not item.near(values)):
+            continue
+        rule = item.rule
+        benefit = item.shared_benefit(values)
+        missing: tuple[str, ...] = ()
+        why: tuple[str, ...] = ()
+        if outcome is Outcome.MET:
+            cash.append((rule_id, benefit))
+        elif outcome is Outcome.UNKNOWN:
+            missing = tuple(missing_for(item, values, "needs_info", benefit).values())
+        else:
+            why = tuple(failed_reasons(rule.condition, values))
+        amount = item.static_amount or describe(benefit)
+        found[outcome].append(Hit(rule_id, rule.clause.title, _STATUS[outcome],  # type: ignore[arg-type]
+                                  benefit.kind, amount, benefit.min, benefit.max, item.cite,
+                                  missing, why))
+    (low, high), _ = combine(cash, bundle.groups)
+    return Screening(kind, name, tuple(found[Outcome.MET]), tuple(found[Outcome.UNKNOWN]),
+                     tuple(found[Outcome.FAILED]), low, high)
