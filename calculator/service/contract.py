@@ -134,7 +134,15 @@ class ErrorProblem(_Body):
 
 class ErrorBody(_Body):
     message: str
-    problems: list[ErrorProblem]
+    problems: list[ErrorProblem] = Field(description="出错的位置与说明，最多列出前 20 项")
+    problem_count: int = Field(description="问题的总数（可能多于 problems 列出的项数）")
+
+
+class ReloadResponse(_Body):
+    status: Literal["reloaded", "replacing"] = Field(
+        description="reloaded：本进程已换用新规则；replacing：新规则已通过校验，正在逐个替换工作进程")
+    rules_version: str = Field(description="新规则的版本")
+    message: str
 
 
 class ErrorResponse(_Body):
@@ -152,7 +160,9 @@ _DESCRIPTIONS = {
     "ClauseList": "全部条款。",
     "ClauseDetail": "一条条款的完整信息。",
     "Health": "服务状态。",
-    "ErrorResponse": "错误：message 为中文说明，problems 逐项指出出错的位置。",
+    "ErrorResponse": "错误：message 为中文说明，problems 逐项指出出错的位置（最多 20 项），"
+                     "problem_count 为问题总数。",
+    "ReloadResponse": "更换规则的结果。",
 }
 
 
@@ -188,6 +198,7 @@ HTTP_MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (EvaluateRequest, "validation"), (ScreenRequest, "validation"), (Report, "serialization"),
     (ScreenResponse, "serialization"), (ClauseList, "serialization"),
     (ClauseDetail, "serialization"), (Health, "serialization"), (ErrorResponse, "serialization"),
+    (ReloadResponse, "serialization"),
 ]
 
 

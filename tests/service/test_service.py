@@ -19,7 +19,7 @@ from calculator import Calculator, EvaluationError, ProfileError, RuleFileError,
 from calculator.results.calculator import package_version
 from calculator.service import create_app
 from calculator.service.contract import MAX_SCREEN_PROFILES
-from calculator.service.request_body import MAX_BODY_BYTES, MAX_DEPTH, nesting_depth
+from calculator.service.request_body import MAX_BODY_BYTES, MAX_DEPTH, MAX_PROBLEMS, nesting_depth
 
 from ..apihelpers import AS_OF, SHIPPED, check_json, has_chinese, profile_json
 from ..conftest import PROFILES, RULES
@@ -39,7 +39,8 @@ def error_of(response: Response, status: int) -> dict[str, Any]:
     assert response.headers["content-type"].startswith("application/json")
     assert "Traceback" not in response.text and 'File "' not in response.text
     error: dict[str, Any] = response.json()["error"]
-    assert set(error) == {"message", "problems"} and has_chinese(error["message"])
+    assert set(error) == {"message", "problems", "problem_count"} and has_chinese(error["message"])
+    assert len(error["problems"]) <= min(error["problem_count"], MAX_PROBLEMS)
     return error
 
 
