@@ -392,15 +392,31 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="监听地址（默认只接受本机连接）")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口", min=1, max=65535)] = 8000,
     rules: RulesOption = None,
+    workers: Annotated[int, typer.Option("--workers", help="工作进程数（每个进程各自加载规则）", min=1)] = 1,
+    access_log: Annotated[str, typer.Option(
+        "--access-log", help="访问日志：text（默认）、json（每个请求一行 JSON）或 off")] = "text",
+    token_file: Annotated[Path | None, typer.Option(
+        "--admin-token-file", help="管理令牌文件，启用 POST /v1/admin/reload（也可用环境变量 "
+        "POLICYCALC_ADMIN_TOKEN）", dir_okay=False)] = None,
+    max_screens: Annotated[int, typer.Option(
+        "--max-screens", help="每个进程同时处理的批量评估数，超出时回复 503", min=1)] = 2,
+    header_timeout: Annotated[float, typer.Option(
+        "--header-timeout", help="请求头须在多少秒内收完，否则断开连接", min=0.1)] = 10.0,
+    limit_concurrency: Annotated[int, typer.Option(
+        "--limit-concurrency", help="每个进程最多同时持有的连接和请求数，超出时回复 503", min=1)] = 1000,
 ) -> None:
-    """以 HTTP 服务提供评估接口（接口说明见 /docs，详见 docs/embedding.md）。"""
-    import uvicorn
+    """以 HTTP 服务提供评估接口和自查页面（接口说明见 /docs，详见 docs/embedding.md）。
+    向主进程发送 SIGHUP 即逐个替换工作进程、加载新规则。"""
+    from calculator.service.limits import Limits
+    from calculator.service.server import ServeOptions
+    from calculator.service.server import serve as run_service
 
-    from calculator.service import create_app
-
-    calc = _run(lambda: Calculator.load(rules))
-    err.print(f"政策计算器服务：http://{host}:{port}  接口说明 /docs  规则版本 {calc.rules_version}")
-    uvicorn.run(create_app(calc), host=host, port=port)
+    options = _run(lambda: ServeOptions(
+        host=host, port=port, workers=workers, rules=None if rules is None else str(rules),
+        access_log=access_log,  # type: ignore[arg-type]  # checked by ServeOptions
+        token_file=None if token_file is None else str(token_file), header_timeout=header_timeout,
+        limit_concurrency=limit_concurrency, limits=Limits(max_screens=max_screens)))
+    _run(lambda: run_service(options, announce=lambda line: err.print(line)))
 
 
 def main() -> None:  # pragma: no cover - console entry point
