@@ -67,3 +67,11 @@ def format_path(path: Sequence[str | int]) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+class UnknownClauseError(RuleFileError, KeyError):
+    """A clause id that is not in the rules or not in a report (also a ``KeyError``, as a
+    lookup by key that fails)."""
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
