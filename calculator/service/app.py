@@ -26,7 +26,8 @@ from anyio import to_thread
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -37,7 +38,7 @@ from ..results.describe import condition_lines
 from ..results.report import Report
 from ..rules.loading import ClauseRule
 from ..rules.schema import TARGET_LABELS
-from . import docs_ui, metrics
+from . import docs_ui, metrics, web
 from . import request_body as body
 from .contract import (
     MAX_SCREEN_PROFILES,
@@ -55,6 +56,7 @@ log = logging.getLogger("policycalc.service")
 
 _JSON_TYPES = ("application/json",)
 NDJSON = "application/x-ndjson"
+FORM = "application/x-www-form-urlencoded"
 DESCRIPTION = f"""政策计算器的 HTTP 接口：提交企业/机构或人才档案，得到每一条适用条款的状态、金额与
 政策原文出处。
 
@@ -145,12 +147,16 @@ def _busy(limits: Limits, what: str) -> body.RequestError:
                              headers={"Retry-After": str(limits.retry_after)})
 
 
-async def _read(request: Request, limits: Limits, budget: _Budget) -> bytes:
-    """The raw body, within the size limit, the read timeout and the process's budget."""
+async def _read(request: Request, limits: Limits, budget: _Budget, form: bool = False) -> bytes:
+    """The raw body, within the size limit, the read timeout and the process's budget;
+    JSON, or with ``form`` an HTML form (application/x-www-form-urlencoded)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media and media not in _JSON_TYPES and not media.endswith("+json"):
+    if form:
+        if media != FORM:
+            raise body.RequestError(415, f"表单应为 {FORM}，实际为 {media or '无'}")
+    elif media and media not in _JSON_TYPES and not media.endswith("+json"):
         raise body.RequestError(415, f"请求体应为 JSON（Content-Type: application/json），实际为 {media}")
-    limit = limits.max_body_bytes
+    limit = web.MAX_FORM_BYTES if form else limits.max_body_bytes
     declared = request.headers.get("content-length")
     too_big = f"请求体过大：上限 {limit} 字节"
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -378,10 +384,64 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
         return _json(ReloadResponse(status=outcome.status, rules_version=outcome.rules_version,
                                     message=message))
 
+    _install_page(app, calculator, limits, budget, off_loop)
     _install_error_handlers(app)
     paths = {getattr(r, "path", "") for r in app.routes} - {""}
     app.add_middleware(metrics.Observe, paths=paths, json_log=json_access_log)
     return app
+
+
+def _install_page(app: FastAPI, calculator: Calculator, limits: Limits, budget: _Budget,
+                  off_loop: Callable[[Callable[[], Any]], Any]) -> None:
+    """The self-check page (``web``): ``/``, its form posts and its stylesheet."""
+    app.mount("/static", StaticFiles(directory=web.static_directory()), name="static")
+    headers = {"Content-Security-Policy": web.PAGE_POLICY, "X-Content-Type-Options": "nosniff",
+               "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+    def html(text: str, status: int = 200, policy: str = web.PAGE_POLICY) -> HTMLResponse:
+        return HTMLResponse(text, status_code=status,
+                            headers={**headers, "Content-Security-Policy": policy})
+
+    async def answered(request: Request) -> web.Page | HTMLResponse:
+        try:
+            raw = await _read(request, limits, budget, form=True)
+        except body.RequestError as err:
+            refused = web.Page(start_errors=[err.message])
+            return html(await off_loop(partial(web.render, refused)), err.status)
+
+        def work() -> web.Page:
+            return web.interview_page(calculator, web.parse_form(raw))
+
+        try:
+            page: web.Page = await off_loop(work)
+        except CalculatorError as err:  # a tampered hidden field, or a form that is not UTF-8
+            return html(await off_loop(partial(web.render, web.Page(start_errors=[str(err)]))), 422)
+        return page
+
+    @app.get("/", include_in_schema=False)
+    async def start() -> HTMLResponse:
+        return html(await off_loop(partial(web.render, web.Page(as_of=date.today().isoformat()))))
+
+    @app.get("/check", include_in_schema=False)
+    async def check_again() -> RedirectResponse:
+        return RedirectResponse("/", status_code=303)
+
+    @app.post("/check", include_in_schema=False)
+    async def check(request: Request) -> HTMLResponse:
+        page = await answered(request)
+        if isinstance(page, HTMLResponse):
+            return page
+        status = 422 if page.start_errors else 200
+        return html(await off_loop(partial(web.render, page)), status)
+
+    @app.post("/report", include_in_schema=False)
+    async def report(request: Request) -> HTMLResponse:
+        page = await answered(request)
+        if isinstance(page, HTMLResponse):
+            return page
+        if page.report_html is None:
+            return html(await off_loop(partial(web.render, page)), 422)
+        return html(page.report_html, policy=web.REPORT_POLICY)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
