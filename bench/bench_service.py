@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -217,10 +218,8 @@ class Prober:
                 self.failures += status != 200
             except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
                 self.failures += 1
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval)
-            except asyncio.TimeoutError:
-                pass
 
 
 # ---- scenarios -------------------------------------------------------------------------------
@@ -335,7 +334,8 @@ async def screen_load(service: Service, clients: int, profiles: int, probe_every
                 await asyncio.sleep(float(headers.get("retry-after", "1")))
                 continue
             last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
-            if status != 200 or lines != profiles or last.startswith(b'{"error"') or not tail.endswith(b"}\n"):
+            complete = tail.endswith(b"}\n") and not last.startswith(b'{"error"')
+            if status != 200 or lines != profiles or not complete:
                 errors.append(f"HTTP {status}，{lines} 行")
             durations.append(time.perf_counter() - started)
             return
@@ -438,8 +438,9 @@ def main() -> None:
             result = asyncio.run(evaluate_load(service, bodies, args.clients, args.seconds, rate))
             t1 = time.monotonic() - service.started
             failed |= bool(result["errors"])
-            print(f"[evaluate {label}] {args.clients} 个客户端 {args.seconds:g} 秒：{result['requests']} 个请求，"
-                  f"{result['rps']:.0f} 个/秒，{_ms(result['latencies'])}，错误 {len(result['errors'])}"
+            print(f"[evaluate {label}] {args.clients} 个客户端 {args.seconds:g} 秒："
+                  f"{result['requests']} 个请求，{result['rps']:.0f} 个/秒，{_ms(result['latencies'])}，"
+                  f"错误 {len(result['errors'])}"
                   f"{' ' + str(result['errors'][:3]) if result['errors'] else ''}，"
                   f"内存峰值 {service.peak_between(t0, t1):.0f} MiB")
 
@@ -447,20 +448,24 @@ def main() -> None:
         result = asyncio.run(screen_load(service, args.screens, args.screen_profiles, 0.05))
         t1 = time.monotonic() - service.started
         failed |= bool(result["errors"]) or result["healthz_failures"] > 0
+        durations = result["durations"]
         print(f"[screen] {args.screens} 个客户端同时提交 {args.screen_profiles} 个档案（请求体 "
-              f"{result['body_bytes'] / 1024:.0f} KiB）：完成 {result['done']} 个，用时 {result['elapsed']:.1f} 秒，"
-              f"503 {result['refused']} 次，错误 {len(result['errors'])}；每个客户端从首次提交到完成 "
-              f"p50 {_percentile(result['durations'], 0.5):.1f} 秒、最长 {max(result['durations'], default=0):.1f} 秒")
-        print(f"         同时 /healthz（新连接，每 50 ms）：{len(result['healthz'])} 次，{_ms(result['healthz'])}，"
-              f"失败 {result['healthz_failures']}；内存峰值 {service.peak_between(t0, t1):.0f} MiB")
+              f"{result['body_bytes'] / 1024:.0f} KiB）：完成 {result['done']} 个，"
+              f"用时 {result['elapsed']:.1f} 秒，503 {result['refused']} 次，错误 {len(result['errors'])}；"
+              f"每个客户端从首次提交到完成 p50 {_percentile(durations, 0.5):.1f} 秒、"
+              f"最长 {max(durations, default=0):.1f} 秒")
+        print(f"         同时 /healthz（新连接，每 50 ms）：{len(result['healthz'])} 次，"
+              f"{_ms(result['healthz'])}，失败 {result['healthz_failures']}；"
+              f"内存峰值 {service.peak_between(t0, t1):.0f} MiB")
 
         t0 = time.monotonic() - service.started
         result = asyncio.run(slow_load(service, args.slow, args.header_timeout + 6))
         t1 = time.monotonic() - service.started
         failed |= result["healthz_failures"] > 0
+        closed = result["closed_after"]
         print(f"[slow] {result['opened']} 个连接（一半不发送，一半每秒一个字节）{result['elapsed']:.0f} 秒："
-              f"服务关闭 {result['closed']} 个，连接后 p50 {_percentile(result['closed_after'], 0.5):.1f} 秒、"
-              f"最长 {max(result['closed_after'], default=0):.1f} 秒；同时 /healthz {len(result['healthz'])} 次，"
+              f"服务关闭 {result['closed']} 个，连接后 p50 {_percentile(closed, 0.5):.1f} 秒、"
+              f"最长 {max(closed, default=0):.1f} 秒；同时 /healthz {len(result['healthz'])} 次，"
               f"{_ms(result['healthz'])}，失败 {result['healthz_failures']}；"
               f"内存峰值 {service.peak_between(t0, t1):.0f} MiB")
         print(f"常驻内存随时间（秒 MiB）：{_timeline(service)}")
