@@ -399,7 +399,8 @@ def serve(
         "--admin-token-file", help="管理令牌文件，启用 POST /v1/admin/reload（也可用环境变量 "
         "POLICYCALC_ADMIN_TOKEN）", dir_okay=False)] = None,
     max_screens: Annotated[int, typer.Option(
-        "--max-screens", help="每个进程同时处理的批量评估数，超出时回复 503", min=1)] = 2,
+        "--max-screens", help="每个工作进程同时处理的批量评估数（各在一个独立进程中计算），超出时回复 503",
+        min=1)] = 1,
     header_timeout: Annotated[float, typer.Option(
         "--header-timeout", help="请求头须在多少秒内收完，否则断开连接", min=0.1)] = 10.0,
     limit_concurrency: Annotated[int, typer.Option(

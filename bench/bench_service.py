@@ -76,6 +76,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in _children(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
 def _rss_mib(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -87,7 +94,8 @@ def _rss_mib(pid: int) -> float:
 
 
 class Service:
-    """``policycalc serve`` in a subprocess, and a thread sampling its total RSS."""
+    """``policycalc serve`` in a subprocess, and a thread sampling the total RSS of it and
+    every process under it (workers, their screen processes)."""
 
     def __init__(self, workers: int, extra: list[str]) -> None:
         self.port = _free_port()
@@ -113,12 +121,24 @@ class Service:
                 time.sleep(0.2)
         while len(_children(self.process.pid)) < workers and time.monotonic() < deadline:
             time.sleep(0.2)
+        time.sleep(3)  # the workers' screen processes load the rules too
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the supervisor and its workers so far."""
+        total = 0.0
+        for pid in [self.process.pid, *_descendants(self.process.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def rss(self) -> float:
         pid = self.process.pid
-        return _rss_mib(pid) + sum(_rss_mib(child) for child in _children(pid))
+        return _rss_mib(pid) + sum(_rss_mib(child) for child in _descendants(pid))
 
     def _sample(self) -> None:
         while not self._stop.wait(0.5):
@@ -403,6 +423,10 @@ def _raise_file_limit(need: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
+class _Skip(Exception):
+    pass
+
+
 def _timeline(service: Service) -> str:
     step = max(1, len(service.samples) // 24)
     return "  ".join(f"{t:.0f}s {mib:.0f}" for t, mib in service.samples[::step])
@@ -419,6 +443,10 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=900, help="慢速/空闲连接数")
     parser.add_argument("--header-timeout", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="冒烟运行：少量客户端、很短的时长")
+    parser.add_argument("--only", choices=["evaluate", "screen", "slow"], action="append",
+                        help="只运行这些情形（可重复）")
+    parser.add_argument("--serve-option", action="append", default=[], metavar="OPTION",
+                        help="传给 policycalc serve 的选项，如 --serve-option=--max-screens=1")
     args = parser.parse_args()
     if args.quick:
         args.clients, args.seconds, args.rate = 5, 2, 50
@@ -428,24 +456,36 @@ def main() -> None:
     bodies = _shipped_bodies(calc)
     del calc
     print(f"服务：{args.workers} 个工作进程，127.0.0.1；Python {sys.version.split()[0]}，{os.cpu_count()} 核")
-    service = Service(args.workers, ["--header-timeout", str(args.header_timeout)])
+    service = Service(args.workers, ["--header-timeout", str(args.header_timeout), *args.serve_option])
+    only = set(args.only or ["evaluate", "screen", "slow"])
     failed = False
     try:
-        print(f"空闲时常驻内存：{service.rss():.0f} MiB（主进程与工作进程合计）")
+        print(f"空闲时常驻内存：{service.rss():.0f} MiB（主进程与工作进程合计）；"
+              f"开始时系统负载 {os.getloadavg()[0]:.1f}")
 
         for label, rate in (("不间断", None), (f"匀速 {args.rate:g} 个/秒", args.rate)):
+            if "evaluate" not in only:
+                break
             t0 = time.monotonic() - service.started
+            cpu = service.cpu_seconds()
             result = asyncio.run(evaluate_load(service, bodies, args.clients, args.seconds, rate))
+            cpu = service.cpu_seconds() - cpu
             t1 = time.monotonic() - service.started
             failed |= bool(result["errors"])
+            print(f"[evaluate {label}] 服务端 CPU 每个请求 {cpu / max(1, result['requests']) * 1000:.2f} ms；"
+                  f"系统负载 {os.getloadavg()[0]:.1f}")
             print(f"[evaluate {label}] {args.clients} 个客户端 {args.seconds:g} 秒："
                   f"{result['requests']} 个请求，{result['rps']:.0f} 个/秒，{_ms(result['latencies'])}，"
                   f"错误 {len(result['errors'])}"
                   f"{' ' + str(result['errors'][:3]) if result['errors'] else ''}，"
                   f"内存峰值 {service.peak_between(t0, t1):.0f} MiB")
 
+        if "screen" not in only:
+            raise _Skip
         t0 = time.monotonic() - service.started
+        cpu = service.cpu_seconds()
         result = asyncio.run(screen_load(service, args.screens, args.screen_profiles, 0.05))
+        cpu = service.cpu_seconds() - cpu
         t1 = time.monotonic() - service.started
         failed |= bool(result["errors"]) or result["healthz_failures"] > 0
         durations = result["durations"]
@@ -457,7 +497,14 @@ def main() -> None:
         print(f"         同时 /healthz（新连接，每 50 ms）：{len(result['healthz'])} 次，"
               f"{_ms(result['healthz'])}，失败 {result['healthz_failures']}；"
               f"内存峰值 {service.peak_between(t0, t1):.0f} MiB")
-
+        done = max(1, result["done"])
+        print(f"         服务端 CPU 每个档案 {cpu / (done * args.screen_profiles) * 1000:.2f} ms；"
+              f"系统负载 {os.getloadavg()[0]:.1f}")
+    except _Skip:
+        pass
+    try:
+        if "slow" not in only:
+            raise _Skip
         t0 = time.monotonic() - service.started
         result = asyncio.run(slow_load(service, args.slow, args.header_timeout + 6))
         t1 = time.monotonic() - service.started
@@ -468,8 +515,10 @@ def main() -> None:
               f"最长 {max(closed, default=0):.1f} 秒；同时 /healthz {len(result['healthz'])} 次，"
               f"{_ms(result['healthz'])}，失败 {result['healthz_failures']}；"
               f"内存峰值 {service.peak_between(t0, t1):.0f} MiB")
-        print(f"常驻内存随时间（秒 MiB）：{_timeline(service)}")
+    except _Skip:
+        pass
     finally:
+        print(f"常驻内存随时间（秒 MiB）：{_timeline(service)}")
         service.stop()
     if failed:
         raise SystemExit("有请求出错（见上）")

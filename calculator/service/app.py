@@ -35,7 +35,6 @@ from ..base.errors import CalculatorError, EvaluationError, RuleFileError, did_y
 from ..profiles.models import CompanyProfile, TalentProfile
 from ..results.calculator import Calculator, package_version
 from ..results.describe import condition_lines
-from ..results.report import Report
 from ..rules.loading import ClauseRule
 from ..rules.schema import TARGET_LABELS
 from . import docs_ui, metrics, web
@@ -51,6 +50,7 @@ from .contract import (
 )
 from .limits import Limits
 from .reloading import Reloaded, Reloader, in_process
+from .screens import ScreenProcesses, reports_bytes
 
 log = logging.getLogger("policycalc.service")
 
@@ -191,15 +191,6 @@ def _screen_body(raw: bytes) -> tuple[list[CompanyProfile | TalentProfile], date
     return body.screen_request(body.decode_json(raw), MAX_SCREEN_PROFILES)
 
 
-def _reports(calculator: Calculator, profiles: Sequence[CompanyProfile | TalentProfile], as_of: date,
-             separator: bytes, lead: bool) -> bytes:
-    reports: list[Report] = calculator.evaluate_many(profiles, as_of)
-    for profile in profiles:
-        metrics.EVALUATIONS.labels(profile.kind).inc()
-    text = separator.join(r.model_dump_json().encode() for r in reports)
-    return separator + text if lead and text else text
-
-
 class _Streamed(Response):
     """A reply sent as its parts are made; a part the client does not take within
     ``send_timeout`` seconds ends it. ``done`` runs however it ends."""
@@ -240,12 +231,14 @@ def _bearer(request: Request) -> str:
 
 def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, limits: Limits | None = None,
                rules: str | Path_ | None = None, admin_token: str | None = None,
-               reloader: Reloader | None = None, json_access_log: bool = False) -> FastAPI:
+               reloader: Reloader | None = None, json_access_log: bool = False,
+               screen_processes: ScreenProcesses | None = None) -> FastAPI:
     """The ASGI app serving ``calculator``. A ``calculator.reload(...)`` elsewhere takes
     effect for the next request; requests already running finish on their rules.
 
     ``admin_token`` enables ``POST /v1/admin/reload`` (``Authorization: Bearer TOKEN``),
-    which calls ``reloader``, by default ``calculator.reload(rules)`` in this process."""
+    which calls ``reloader``, by default ``calculator.reload(rules)`` in this process.
+    ``screen_processes`` runs ``/v1/screen`` in those processes instead of threads."""
     limits = limits or Limits()
     if max_body_bytes is not None:
         limits = Limits(**{**limits.__dict__, "max_body_bytes": max_body_bytes})
@@ -257,6 +250,23 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
     screens = _Gate(limits.max_screens)
     budget = _Budget(limits.max_buffered_bytes)
     reload_rules = reloader or in_process(calculator, rules)
+    if screen_processes is not None and reloader is None:
+        reload_here = reload_rules
+
+        def reload_rules() -> Reloaded:
+            outcome = reload_here()
+            screen_processes.restart()
+            return outcome
+
+    async def screen_part(profiles: Sequence[CompanyProfile | TalentProfile], as_of: date,
+                          separator: bytes, lead: bool) -> bytes:
+        if screen_processes is not None:
+            part = await screen_processes.run(profiles, as_of, separator, lead, calculator.rules_version)
+        else:
+            part = await off_loop(partial(reports_bytes, calculator, profiles, as_of, separator, lead))
+        for profile in profiles:
+            metrics.EVALUATIONS.labels(profile.kind).inc()
+        return part
     metrics.show_rules_version(calculator.rules_version)
 
     async def off_loop(function: Callable[[], Any]) -> Any:
@@ -292,7 +302,7 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
             ndjson = NDJSON in request.headers.get("accept", "")
             step = limits.screen_chunk
             separator = b"\n" if ndjson else b","
-            first = await off_loop(partial(_reports, calculator, profiles[:step], as_of, separator, False))
+            first = await screen_part(profiles[:step], as_of, separator, False)
         except BaseException:
             screens.leave()
             raise
@@ -301,8 +311,7 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
             yield first if ndjson else b'{"reports":[' + first
             for start in range(step, len(profiles), step):
                 try:
-                    yield await off_loop(partial(_reports, calculator, profiles[start:start + step],
-                                                 as_of, separator, True))
+                    yield await screen_part(profiles[start:start + step], as_of, separator, True)
                 except EvaluationError as err:
                     metrics.ERRORS.labels("evaluation").inc()
                     log.error("批量评估中途失败：%s", err)

@@ -22,11 +22,12 @@ class Limits:
     #: a body not received in full within this many seconds is refused (408)
     body_timeout: float = 15.0
     #: ``/v1/screen`` requests one process works on at once; more are answered 503
-    max_screens: int = 2
+    max_screens: int = 1
     #: the ``Retry-After`` (seconds) of that 503
     retry_after: int = 2
-    #: threads evaluating at once (per process); more requests wait their turn
-    eval_threads: int = 4
+    #: threads evaluating at once (per process); more requests wait their turn. The rules
+    #: engine holds the GIL, so more threads would only take turns.
+    eval_threads: int = 2
     #: profiles a screen evaluates and serialises per step (bounds its memory)
     screen_chunk: int = 25
     #: a streamed chunk the client does not take within this many seconds ends the reply

@@ -43,6 +43,7 @@ from . import metrics
 from .app import create_app
 from .limits import Limits
 from .reloading import Reloaded
+from .screens import ScreenProcesses
 
 log = logging.getLogger("policycalc.service")
 
@@ -158,6 +159,9 @@ def _supervised_reloader(rules: str | None) -> Callable[[], Reloaded]:
 def worker_app() -> FastAPI:
     """The app of one worker process (an ASGI factory uvicorn calls in the worker)."""
     options = ServeOptions.from_json(os.environ[OPTIONS_VARIABLE])
+    # The event loop waits for the GIL at most this long when a thread holds it (5 ms by
+    # default): short requests and /healthz answer sooner while evaluations run.
+    sys.setswitchinterval(0.001)
     GuardedH11Protocol.header_timeout = options.header_timeout
     own = logging.getLogger("policycalc")
     if not own.handlers:
@@ -173,10 +177,12 @@ def worker_app() -> FastAPI:
         metrics.access_log.propagate = False
     calculator = Calculator.load(options.rules)
     log.info("工作进程 %s 已加载规则 %s", os.getpid(), calculator.rules_version)
+    screens = ScreenProcesses(options.rules, options.limits.max_screens)
+    screens.warm()
     return create_app(calculator, limits=options.limits, rules=options.rules,
                       admin_token=admin_token(options.token_file),
                       reloader=_supervised_reloader(options.rules),
-                      json_access_log=options.access_log == "json")
+                      json_access_log=options.access_log == "json", screen_processes=screens)
 
 
 class _Supervisor(Multiprocess):
