@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path as Path_
@@ -210,6 +211,10 @@ class _Streamed(Response):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except TimeoutError:
             log.warning("客户端 %s 秒内未接收批量评估的回复，已中止", self.send_timeout)
+        except Exception:
+            # Already logged where it happened. The reply stays unfinished (no last chunk),
+            # so the client sees a broken transfer, never a complete-looking answer.
+            log.error("批量评估的回复已中止")
         finally:
             await self.parts.aclose()  # type: ignore[attr-defined]
             self.done()
@@ -242,8 +247,16 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
     limits = limits or Limits()
     if max_body_bytes is not None:
         limits = Limits(**{**limits.__dict__, "max_body_bytes": max_body_bytes})
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if screen_processes is not None:
+                screen_processes.close()
+
     app = _App(title="政策计算器 API", version=package_version(), description=DESCRIPTION,
-               docs_url=None, redoc_url=None)
+               docs_url=None, redoc_url=None, lifespan=lifespan)
     docs_ui.install(app, "政策计算器 API")
     threads = anyio.CapacityLimiter(limits.eval_threads)
     admin = anyio.CapacityLimiter(1)
@@ -366,7 +379,9 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
         return Response(data, media_type=content_type)
 
     @app.post("/v1/admin/reload", summary="更换规则（需要管理令牌）",
-              responses=_responses("ReloadResponse", 401, 403, 422),
+              responses={**_responses("ReloadResponse", 401, 403, 422),
+                         202: {"description": "新规则已通过校验，正在替换工作进程",
+                               "content": _ref("ReloadResponse")}},
               openapi_extra={"security": [{"管理令牌": []}]})
     async def reload(request: Request) -> Response:
         """重新读取规则目录。请求头 `Authorization: Bearer 令牌`；服务启动时没有配置令牌
@@ -390,8 +405,10 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
             metrics.show_rules_version(outcome.rules_version)
         message = ("已换用新规则" if outcome.status == "reloaded"
                    else "新规则已通过校验，正在逐个替换工作进程；替换完成后 /healthz 显示新版本")
-        return _json(ReloadResponse(status=outcome.status, rules_version=outcome.rules_version,
-                                    message=message))
+        reply = _json(ReloadResponse(status=outcome.status, rules_version=outcome.rules_version,
+                                     message=message))
+        reply.status_code = 200 if outcome.status == "reloaded" else 202
+        return reply
 
     _install_page(app, calculator, limits, budget, off_loop)
     _install_error_handlers(app)

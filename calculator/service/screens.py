@@ -15,13 +15,15 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
-from ..base.errors import EvaluationError
+from ..base.errors import EvaluationError, RuleFileError
 from ..profiles.models import CompanyProfile, TalentProfile
 from ..results.calculator import Calculator
 
@@ -38,22 +40,36 @@ def reports_bytes(calculator: Calculator, profiles: Sequence[AnyProfile], as_of:
 
 
 _calculator: Calculator | None = None
+_failure = ""
 
 
-def _start(rules: str | None, nice: int) -> None:
-    global _calculator
+def _start(rules: str | None, nice: int, parent: int) -> None:
+    global _calculator, _failure
+    threading.Thread(target=_orphaned, args=(parent,), daemon=True).start()
     if nice:
         os.nice(nice)
-    _calculator = Calculator.load(rules)
+    try:
+        _calculator = Calculator.load(rules)
+    except RuleFileError as err:  # said by ``start`` in the worker, not as a traceback here
+        _failure = str(err)
+
+
+def _orphaned(parent: int) -> None:
+    """End this process once the worker that started it is gone, however it went."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _ready() -> str:
-    assert _calculator is not None
+    if _calculator is None:
+        raise RuleFileError(_failure)
     return _calculator.rules_version
 
 
 def _chunk(profiles: Sequence[AnyProfile], as_of: date, separator: bytes, lead: bool, version: str) -> bytes:
-    assert _calculator is not None
+    if _calculator is None:
+        raise EvaluationError(f"批量评估进程无法加载规则：{_failure}")
     if _calculator.rules_version != version:
         # The rules on disk changed without a reload: never mix two rule sets in one reply.
         raise EvaluationError(f"批量评估进程的规则版本 {_calculator.rules_version} 与服务的 {version} 不同；"
@@ -72,12 +88,22 @@ class ScreenProcesses:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.size, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start, initargs=(self.rules, self.nice))
+                                             initializer=_start,
+                                             initargs=(self.rules, self.nice, os.getpid()))
         return self._pool
 
     def warm(self) -> None:
         """Start the processes now rather than on the first screen."""
         self._executor().submit(_ready)
+
+    def start(self, version: str, timeout: float = 120) -> None:
+        """Start the processes and wait until they have loaded the rules; a
+        ``RuleFileError`` if they cannot, or if the rules they read are not ``version``
+        (the files changed meanwhile)."""
+        loaded = self._executor().submit(_ready).result(timeout)
+        if loaded != version:
+            raise RuleFileError(f"规则文件在加载期间有改动：批量评估进程读到版本 {loaded}，"
+                                f"工作进程为 {version}")
 
     async def run(self, profiles: Sequence[AnyProfile], as_of: date, separator: bytes, lead: bool,
                   version: str) -> bytes:
@@ -97,6 +123,7 @@ class ScreenProcesses:
         self.warm()
 
     def close(self) -> None:
+        """Stop the processes (waiting for the chunks they are working on)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None

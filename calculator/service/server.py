@@ -33,10 +33,11 @@ from typing import Any, Literal
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
-from ..base.errors import CalculatorError
+from ..base.errors import CalculatorError, RuleFileError
 from ..results.calculator import Calculator, shipped_rules
 from ..rules.loading import load_bundle
 from . import metrics
@@ -175,10 +176,16 @@ def worker_app() -> FastAPI:
         metrics.access_log.addHandler(handler)
         metrics.access_log.setLevel(logging.INFO)
         metrics.access_log.propagate = False
-    calculator = Calculator.load(options.rules)
-    log.info("工作进程 %s 已加载规则 %s", os.getpid(), calculator.rules_version)
     screens = ScreenProcesses(options.rules, options.limits.max_screens)
-    screens.warm()
+    try:
+        calculator = Calculator.load(options.rules)
+        screens.start(calculator.rules_version)
+    except RuleFileError as err:
+        # A replacement that cannot load the rules: the supervisor keeps the old worker.
+        log.error("工作进程 %s 无法加载规则，不启动：\n%s", os.getpid(), err)
+        screens.close()
+        raise SystemExit(STARTUP_FAILURE) from None
+    log.info("工作进程 %s 已加载规则 %s", os.getpid(), calculator.rules_version)
     return create_app(calculator, limits=options.limits, rules=options.rules,
                       admin_token=admin_token(options.token_file),
                       reloader=_supervised_reloader(options.rules),
@@ -223,7 +230,7 @@ def serve(options: ServeOptions, announce: Callable[[str], None] = print) -> Non
         limit_concurrency=options.limit_concurrency, backlog=options.backlog,
         h11_max_incomplete_event_size=options.max_header_bytes,
         timeout_graceful_shutdown=options.graceful_timeout, timeout_worker_healthcheck=60,
-        access_log=options.access_log == "text", server_header=False, lifespan="off")
+        access_log=options.access_log == "text", server_header=False, lifespan="on")
     sock = config.bind_socket()
     announce(f"政策计算器服务：http://{options.host}:{options.port}  接口说明 /docs  自查页面 /  "
              f"规则版本 {version}  工作进程 {options.workers} 个  主进程 {os.getpid()}（kill -HUP 更换规则）")
