@@ -401,6 +401,8 @@ def serve(
     max_screens: Annotated[int, typer.Option(
         "--max-screens", help="每个工作进程同时处理的批量评估数（各在一个独立进程中计算），超出时回复 503",
         min=1)] = 1,
+    eval_threads: Annotated[int, typer.Option(
+        "--eval-threads", help="每个工作进程中评估请求的线程数（其余请求排队）", min=1)] = 2,
     header_timeout: Annotated[float, typer.Option(
         "--header-timeout", help="请求头须在多少秒内收完，否则断开连接", min=0.1)] = 10.0,
     limit_concurrency: Annotated[int, typer.Option(
@@ -416,7 +418,8 @@ def serve(
         host=host, port=port, workers=workers, rules=None if rules is None else str(rules),
         access_log=access_log,  # type: ignore[arg-type]  # checked by ServeOptions
         token_file=None if token_file is None else str(token_file), header_timeout=header_timeout,
-        limit_concurrency=limit_concurrency, limits=Limits(max_screens=max_screens)))
+        limit_concurrency=limit_concurrency,
+        limits=Limits(max_screens=max_screens, eval_threads=eval_threads)))
     _run(lambda: run_service(options, announce=lambda line: err.print(line)))
 
 

@@ -24,10 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import random
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -416,6 +418,35 @@ async def slow_load(service: Service, connections: int, seconds: float) -> dict[
             "elapsed": time.monotonic() - started}
 
 
+def reload_memory_in_process(times: int) -> tuple[float, float]:
+    """RSS of this process before and after ``times`` ``Calculator.reload`` calls."""
+    calc = Calculator.load()
+    calc.reload()  # the first reload settles allocator pools
+    gc.collect()
+    before = _rss_mib(os.getpid())
+    for _ in range(times):
+        calc.reload()
+    gc.collect()
+    return before, _rss_mib(os.getpid())
+
+
+def reload_by_replacement(service: Service, times: int) -> list[float]:
+    """Total RSS of the service after each of ``times`` SIGHUPs (each replaces every worker)."""
+    sizes = [service.rss()]
+    for _ in range(times):
+        old = set(_children(service.process.pid))
+        service.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            now = set(_children(service.process.pid))
+            if not now & old and len(now) == len(old):
+                break
+            time.sleep(0.2)
+        time.sleep(3)  # the new workers' screen processes settle
+        sizes.append(service.rss())
+    return sizes
+
+
 def _raise_file_limit(need: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = need if hard == resource.RLIM_INFINITY else min(hard, need)
@@ -443,7 +474,8 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=900, help="慢速/空闲连接数")
     parser.add_argument("--header-timeout", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="冒烟运行：少量客户端、很短的时长")
-    parser.add_argument("--only", choices=["evaluate", "screen", "slow"], action="append",
+    parser.add_argument("--reloads", type=int, default=30, help="测量更换规则内存时的次数")
+    parser.add_argument("--only", choices=["evaluate", "screen", "slow", "reload"], action="append",
                         help="只运行这些情形（可重复）")
     parser.add_argument("--serve-option", action="append", default=[], metavar="OPTION",
                         help="传给 policycalc serve 的选项，如 --serve-option=--max-screens=1")
@@ -451,13 +483,14 @@ def main() -> None:
     if args.quick:
         args.clients, args.seconds, args.rate = 5, 2, 50
         args.screens, args.screen_profiles, args.slow, args.header_timeout = 3, 60, 40, 2.0
+        args.reloads = 2
     _raise_file_limit(args.slow + args.clients + 256)
     calc = Calculator.load()
     bodies = _shipped_bodies(calc)
     del calc
     print(f"服务：{args.workers} 个工作进程，127.0.0.1；Python {sys.version.split()[0]}，{os.cpu_count()} 核")
     service = Service(args.workers, ["--header-timeout", str(args.header_timeout), *args.serve_option])
-    only = set(args.only or ["evaluate", "screen", "slow"])
+    only = set(args.only or ["evaluate", "screen", "slow", "reload"])
     failed = False
     try:
         print(f"空闲时常驻内存：{service.rss():.0f} MiB（主进程与工作进程合计）；"
@@ -515,6 +548,18 @@ def main() -> None:
               f"最长 {max(closed, default=0):.1f} 秒；同时 /healthz {len(result['healthz'])} 次，"
               f"{_ms(result['healthz'])}，失败 {result['healthz_failures']}；"
               f"内存峰值 {service.peak_between(t0, t1):.0f} MiB")
+    except _Skip:
+        pass
+    try:
+        if "reload" not in only:
+            raise _Skip
+        times = max(1, args.reloads // 6)
+        sizes = reload_by_replacement(service, times)
+        print(f"[reload] SIGHUP {times} 次（每次替换全部工作进程）后服务的常驻内存："
+              + " → ".join(f"{mib:.0f}" for mib in sizes) + " MiB")
+        before, after = reload_memory_in_process(args.reloads)
+        print(f"[reload] 同一进程内 Calculator.reload {args.reloads} 次：{before:.0f} → {after:.0f} MiB，"
+              f"每次约 {(after - before) / args.reloads:.2f} MiB（durable-rules 无法释放规则集）")
     except _Skip:
         pass
     finally:
