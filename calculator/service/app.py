@@ -32,8 +32,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from ..base.errors import CalculatorError, EvaluationError, RuleFileError, did_you_mean
-from ..profiles.models import CompanyProfile, TalentProfile
+from ..base.errors import CalculatorError, EvaluationError, ProfileError, RuleFileError, did_you_mean
+from ..profiles.models import CompanyProfile, TalentProfile, check_past_facts
 from ..results.calculator import Calculator, package_version
 from ..results.describe import condition_lines
 from ..rules.loading import ClauseRule
@@ -188,8 +188,21 @@ def _evaluate_body(calculator: Calculator, raw: bytes) -> bytes:
     return report.model_dump_json().encode()
 
 
-def _screen_body(raw: bytes) -> tuple[list[CompanyProfile | TalentProfile], date | None]:
-    return body.screen_request(body.decode_json(raw), MAX_SCREEN_PROFILES)
+def _screen_body(raw: bytes) -> tuple[list[CompanyProfile | TalentProfile], date]:
+    """The profiles and the one evaluation date of a screen, every profile checked
+    against that date before the reply starts (one bad profile refuses the batch)."""
+    profiles, when = body.screen_request(body.decode_json(raw), MAX_SCREEN_PROFILES)
+    as_of = when or date.today()  # one date for every chunk, even across midnight
+    problems = body.Problems()
+    for index, profile in enumerate(profiles):
+        try:
+            check_past_facts(profile, as_of)
+        except ProfileError as err:
+            for problem in err.problems:
+                problems.add(f"profiles[{index}].{problem.path}", problem.message)
+    if problems:
+        raise body.invalid(problems)
+    return profiles, as_of
 
 
 class _Streamed(Response):
@@ -309,9 +322,8 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
             metrics.REFUSED.labels("/v1/screen").inc()
             raise _busy(limits, f"同时处理的批量评估已达上限 {limits.max_screens} 个")
         try:
-            profiles, when = await off_loop(partial(_screen_body, raw))
+            profiles, as_of = await off_loop(partial(_screen_body, raw))
             del raw
-            as_of = when or date.today()  # one date for every chunk, even across midnight
             ndjson = NDJSON in request.headers.get("accept", "")
             step = limits.screen_chunk
             separator = b"\n" if ndjson else b","
@@ -325,7 +337,7 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
             for start in range(step, len(profiles), step):
                 try:
                     yield await screen_part(profiles[start:start + step], as_of, separator, True)
-                except EvaluationError as err:
+                except CalculatorError as err:
                     metrics.ERRORS.labels("evaluation").inc()
                     log.error("批量评估中途失败：%s", err)
                     if not ndjson:
@@ -498,6 +510,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.error("评估失败：%s", exc)
         metrics.ERRORS.labels("evaluation").inc()
         return _error(500, str(exc))
+
+    @app.exception_handler(ProfileError)
+    async def implausible_profile(request: Request, exc: ProfileError) -> JSONResponse:
+        # checked against the evaluation date, so only known once the request is read
+        problems = [(f"profile.{p.path}" if p.path else "profile", p.message) for p in exc.problems]
+        return _error(422, "档案内容与评估日期不符", problems)
 
     @app.exception_handler(CalculatorError)
     async def calculator_error(request: Request, exc: CalculatorError) -> JSONResponse:

@@ -28,6 +28,7 @@ from ..reporting.html import render_html
 from ..reporting.summary import KIND_LABELS, Summary, summarize
 from ..results.calculator import Calculator, package_version
 from ..results.interview import Interview, Question, questions_from
+from ..results.report import Report
 
 #: Questions shown at once, the one deciding the most money first.
 QUESTIONS_SHOWN = 5
@@ -141,7 +142,7 @@ def interview_page(calculator: Calculator, form: list[tuple[str, str]]) -> Page:
                 _give(interview, page, name, text)
     for name in values.get("skip", []):
         _give(interview, page, name, "不知道")
-    report = calculator.evaluate(interview.profile(), when)
+    report = _evaluate(calculator, interview, page, when)
     groups = calculator.bundle.groups
     page.questions = questions_from(report, groups, interview.skipped, limit=QUESTIONS_SHOWN)
     # A refused answer's question is asked again even if it no longer ranks among the first.
@@ -155,6 +156,22 @@ def interview_page(calculator: Calculator, form: list[tuple[str, str]]) -> Page:
     if one("action") == "report":
         page.report_html = render_html(report, groups)
     return page
+
+
+def _evaluate(calculator: Calculator, interview: Interview, page: Page, when: date) -> Report:
+    """The report for the answers; an answer the evaluation date contradicts (an award
+    "first won" after it) is taken back and shown as a mistake on its question."""
+    while True:
+        try:
+            return calculator.evaluate(interview.profile(), when)
+        except ProfileError as err:
+            wrong = [p for p in err.problems if p.path in interview.answers]
+            if not wrong:
+                raise
+            for problem in wrong:
+                page.errors[problem.path] = problem.message
+                page.typed[problem.path] = page.answers.pop(problem.path, "")
+                interview.answers.pop(problem.path)
 
 
 def _give(interview: Interview, page: Page, name: str, text: str) -> None:
