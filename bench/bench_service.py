@@ -430,15 +430,27 @@ def reload_memory_in_process(times: int) -> tuple[float, float]:
     return before, _rss_mib(os.getpid())
 
 
+def _workers(pid: int) -> set[int]:
+    """The worker processes under the supervisor (not multiprocessing's resource tracker)."""
+    found = set()
+    for child in _children(pid):
+        try:
+            if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text(errors="replace"):
+                found.add(child)
+        except OSError:
+            pass
+    return found
+
+
 def reload_by_replacement(service: Service, times: int) -> list[float]:
     """Total RSS of the service after each of ``times`` SIGHUPs (each replaces every worker)."""
     sizes = [service.rss()]
     for _ in range(times):
-        old = set(_children(service.process.pid))
+        old = _workers(service.process.pid)
         service.process.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            now = set(_children(service.process.pid))
+            now = _workers(service.process.pid)
             if not now & old and len(now) == len(old):
                 break
             time.sleep(0.2)
