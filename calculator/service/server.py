@@ -110,27 +110,47 @@ def admin_token(token_file: str | None = None) -> str | None:
 
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for each request's headers: a client that
-    connects and sends nothing, or trickles its headers, is disconnected."""
+    """uvicorn's h11 protocol with a deadline and a size limit for each request's head: a
+    client that connects and sends nothing, or trickles its headers, is disconnected; a
+    head larger than ``max_header_bytes`` is answered 431. (h11's own limit applies only
+    to a head that arrives in pieces.)"""
 
     header_timeout = 10.0
+    max_header_bytes = 16 * 1024
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._seen: object = None
+        self._awaiting_head = True
+        self._head_bytes = 0
         self._deadline: Any = self.loop.call_later(self.header_timeout, self._too_slow)
 
     def data_received(self, data: bytes) -> None:
+        if self._awaiting_head:
+            end = data.find(b"\r\n\r\n")
+            self._head_bytes += len(data) if end < 0 else end
+            if self._head_bytes > self.max_header_bytes:
+                self._refuse_head()
+                return
         super().data_received(data)
         if self.cycle is not self._seen:  # a request's headers are complete
             self._seen = self.cycle
+            self._awaiting_head = False
             self._deadline.cancel()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing():
+            self._awaiting_head, self._head_bytes = True, 0
             self._deadline.cancel()
             self._deadline = self.loop.call_later(self.header_timeout, self._too_slow)
+
+    def _refuse_head(self) -> None:
+        text = f"请求头过大：上限 {self.max_header_bytes} 字节".encode()
+        self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                             b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+                             b"content-length: " + str(len(text)).encode() + b"\r\n\r\n" + text)
+        self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._deadline.cancel()
@@ -164,6 +184,7 @@ def worker_app() -> FastAPI:
     # default): short requests and /healthz answer sooner while evaluations run.
     sys.setswitchinterval(0.001)
     GuardedH11Protocol.header_timeout = options.header_timeout
+    GuardedH11Protocol.max_header_bytes = options.max_header_bytes
     own = logging.getLogger("policycalc")
     if not own.handlers:
         said = logging.StreamHandler(sys.stderr)

@@ -150,3 +150,14 @@ def test_access_log_lines_are_json(service: tuple[str, Any, Path, Path]) -> None
     _until("写出访问日志", lambda: '"path": "/healthz"' in log.read_text(encoding="utf-8"))
     lines = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines() if x.startswith('{"time"')]
     assert lines and {"time", "method", "path", "status", "ms"} <= set(lines[-1])
+
+
+def test_an_oversized_request_head_is_refused(service: tuple[str, Any, Path, Path]) -> None:
+    base = service[0]
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 20_000 + b"\r\n\r\n")
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
+    assert "请求头过大" in answer.decode()
+    assert get_json(f"{base}/healthz")["status"] == "ok"
