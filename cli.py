@@ -421,6 +421,8 @@ def serve(
         min=1)] = 1,
     eval_threads: Annotated[int, typer.Option(
         "--eval-threads", help="每个工作进程中评估请求的线程数（其余请求排队）", min=1)] = 2,
+    http: Annotated[str, typer.Option(
+        "--http", help="HTTP 解析：httptools（默认，C 实现）或 h11")] = "httptools",
     header_timeout: Annotated[float, typer.Option(
         "--header-timeout", help="请求头须在多少秒内收完，否则断开连接", min=0.1)] = 10.0,
     limit_concurrency: Annotated[int, typer.Option(
@@ -434,7 +436,7 @@ def serve(
 
     options = _run(lambda: ServeOptions(
         host=host, port=port, workers=workers, rules=None if rules is None else str(rules),
-        access_log=access_log,  # type: ignore[arg-type]  # checked by ServeOptions
+        access_log=access_log, http=http,  # type: ignore[arg-type]  # checked by ServeOptions
         token_file=None if token_file is None else str(token_file), header_timeout=header_timeout,
         limit_concurrency=limit_concurrency,
         limits=Limits(max_screens=max_screens, eval_threads=eval_threads)))

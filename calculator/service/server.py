@@ -1,6 +1,7 @@
 """``policycalc serve``: uvicorn with the limits a public-facing service needs, worker
 processes under a supervisor, and rule reloads by replacing those processes.
 
+- HTTP: uvicorn over httptools (a C parser), or h11 on request; both guarded as below.
 - Connections: a request's headers must arrive within ``header_timeout`` seconds of the
   connection opening or of the previous response (uvicorn by itself waits for ever on a
   silent or trickling client); idle keep-alive connections close after ``keep_alive``;
@@ -19,6 +20,7 @@ processes under a supervisor, and rule reloads by replacing those processes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -35,6 +37,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from ..base.errors import CalculatorError, RuleFileError
@@ -73,6 +76,8 @@ class ServeOptions:
     #: seconds a stopping worker (shutdown, reload) gives its requests to finish
     graceful_timeout: int = 30
     access_log: AccessLog = "text"
+    #: ``httptools`` (C parser) or ``h11`` (pure Python)
+    http: Literal["httptools", "h11"] = "httptools"
     #: a file holding the admin token (else ``POLICYCALC_ADMIN_TOKEN``)
     token_file: str | None = None
     limits: Limits = field(default_factory=Limits)
@@ -80,6 +85,8 @@ class ServeOptions:
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise CalculatorError(f"--workers 至少为 1，实际为 {self.workers}")
+        if self.http not in PROTOCOLS:
+            raise CalculatorError(f"--http 应为 httptools 或 h11，实际为 {self.http}")
         if self.access_log not in ("text", "json", "off"):
             raise CalculatorError(f"--access-log 应为 text、json 或 off，实际为 {self.access_log}")
 
@@ -109,17 +116,20 @@ def admin_token(token_file: str | None = None) -> str | None:
     return token or None
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline and a size limit for each request's head: a
-    client that connects and sends nothing, or trickles its headers, is disconnected; a
-    head larger than ``max_header_bytes`` is answered 431. (h11's own limit applies only
-    to a head that arrives in pieces.)"""
+class _HeadGuard:
+    """A deadline and a size limit for each request's head, for uvicorn's HTTP protocols:
+    a client that connects and sends nothing, or trickles its headers, is disconnected; a
+    head larger than ``max_header_bytes`` is answered 431 (h11's own limit applies only to
+    a head that arrives in pieces; httptools has none)."""
 
     header_timeout = 10.0
     max_header_bytes = 16 * 1024
+    cycle: Any
+    transport: Any
+    loop: Any
 
     def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)
+        super().connection_made(transport)  # type: ignore[misc]
         self._seen: object = None
         self._awaiting_head = True
         self._head_bytes = 0
@@ -132,14 +142,14 @@ class GuardedH11Protocol(H11Protocol):
             if self._head_bytes > self.max_header_bytes:
                 self._refuse_head()
                 return
-        super().data_received(data)
+        super().data_received(data)  # type: ignore[misc]
         if self.cycle is not self._seen:  # a request's headers are complete
             self._seen = self.cycle
             self._awaiting_head = False
             self._deadline.cancel()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         if not self.transport.is_closing():
             self._awaiting_head, self._head_bytes = True, 0
             self._deadline.cancel()
@@ -154,11 +164,23 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._deadline.cancel()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _too_slow(self) -> None:
         if self.cycle is self._seen and not self.transport.is_closing():
             self.transport.close()
+
+
+class GuardedH11Protocol(_HeadGuard, H11Protocol):
+    """uvicorn's pure-Python HTTP/1.1 protocol (h11), guarded."""
+
+
+class GuardedHttpToolsProtocol(_HeadGuard, HttpToolsProtocol):
+    """uvicorn's protocol over httptools (llhttp, in C), guarded: the default."""
+
+
+PROTOCOLS: dict[str, type[asyncio.Protocol]] = {"httptools": GuardedHttpToolsProtocol,
+                                                "h11": GuardedH11Protocol}
 
 
 def _raise_file_limit() -> None:
@@ -183,8 +205,8 @@ def worker_app() -> FastAPI:
     # The event loop waits for the GIL at most this long when a thread holds it (5 ms by
     # default): short requests and /healthz answer sooner while evaluations run.
     sys.setswitchinterval(0.001)
-    GuardedH11Protocol.header_timeout = options.header_timeout
-    GuardedH11Protocol.max_header_bytes = options.max_header_bytes
+    _HeadGuard.header_timeout = options.header_timeout
+    _HeadGuard.max_header_bytes = options.max_header_bytes
     own = logging.getLogger("policycalc")
     if not own.handlers:
         said = logging.StreamHandler(sys.stderr)
@@ -247,7 +269,7 @@ def serve(options: ServeOptions, announce: Callable[[str], None] = print) -> Non
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     config = uvicorn.Config(
         "calculator.service.server:worker_app", factory=True, host=options.host, port=options.port,
-        workers=options.workers, http=GuardedH11Protocol, timeout_keep_alive=options.keep_alive,
+        workers=options.workers, http=PROTOCOLS[options.http], timeout_keep_alive=options.keep_alive,
         limit_concurrency=options.limit_concurrency, backlog=options.backlog,
         h11_max_incomplete_event_size=options.max_header_bytes,
         timeout_graceful_shutdown=options.graceful_timeout, timeout_worker_healthcheck=60,
