@@ -5,8 +5,9 @@ three bounded scenarios and prints requests per second, latency percentiles and 
 service's resident memory (supervisor plus workers) over time:
 
 1. ``evaluate``: 50 clients on keep-alive connections posting the shipped profiles to
-   ``/v1/evaluate``, first as fast as they can (closed loop), then paced at a fixed
-   offered rate; every answer must be 200 and equal the in-process report.
+   ``/v1/evaluate``, first as fast as they can (closed loop: latency is then the number
+   of clients over the throughput), then paced at fixed offered rates (120 and 250 a
+   second over all clients); every answer must be 200 and equal the in-process report.
 2. ``screen``: 16 clients each posting a maximum-size ``/v1/screen`` (1000 synthetic
    profiles), retrying after ``Retry-After`` when told 503, while ``/healthz`` is probed
    on fresh connections every 50 ms; every reply must hold 1000 reports.
@@ -480,7 +481,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=15, help="每种 evaluate 负载的时长")
-    parser.add_argument("--rate", type=float, default=250, help="匀速负载的总请求率（个/秒）")
+    parser.add_argument("--rate", type=float, action="append",
+                        help="匀速负载的总请求率（个/秒，可重复；默认 120 和 250）")
     parser.add_argument("--screens", type=int, default=16)
     parser.add_argument("--screen-profiles", type=int, default=MAX_SCREEN_PROFILES)
     parser.add_argument("--slow", type=int, default=900, help="慢速/空闲连接数")
@@ -493,7 +495,7 @@ def main() -> None:
                         help="传给 policycalc serve 的选项，如 --serve-option=--max-screens=1")
     args = parser.parse_args()
     if args.quick:
-        args.clients, args.seconds, args.rate = 5, 2, 50
+        args.clients, args.seconds, args.rate = 5, 2, [50]
         args.screens, args.screen_profiles, args.slow, args.header_timeout = 3, 60, 40, 2.0
         args.reloads = 2
     _raise_file_limit(args.slow + args.clients + 256)
@@ -508,7 +510,9 @@ def main() -> None:
         print(f"空闲时常驻内存：{service.rss():.0f} MiB（主进程与工作进程合计）；"
               f"开始时系统负载 {os.getloadavg()[0]:.1f}")
 
-        for label, rate in (("不间断", None), (f"匀速 {args.rate:g} 个/秒", args.rate)):
+        rates: list[float] = args.rate or [120, 250]
+        loads = [("不间断", None), *((f"匀速 {rate:g} 个/秒", rate) for rate in rates)]
+        for label, rate in loads:
             if "evaluate" not in only:
                 break
             t0 = time.monotonic() - service.started
