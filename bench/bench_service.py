@@ -165,13 +165,19 @@ class Service:
 # ---- a small HTTP/1.1 client (keep-alive, streamed bodies) ---------------------------------
 
 class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int) -> None:
+        self.reader, self.writer, self.port = reader, writer, port
+        self.reconnects = 0
 
     @classmethod
     async def open(cls, port: int) -> Connection:
         reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 20)
-        return cls(reader, writer)
+        return cls(reader, writer, port)
+
+    async def _reopen(self) -> None:
+        self.writer.close()
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port, limit=1 << 20)
+        self.reconnects += 1
 
     def close(self) -> None:
         self.writer.close()
@@ -199,6 +205,8 @@ class Connection:
                 take(await self.reader.readexactly(size))
                 await self.reader.readexactly(2)
             await self.reader.readuntil(b"\r\n")
+        if found.get("connection", "").lower() == "close":  # as any HTTP/1.1 client does
+            await self._reopen()
         return status, found, b"".join(kept)
 
 

@@ -73,6 +73,8 @@ class ServeOptions:
     backlog: int = 2048
     #: largest request head (request line and headers), bytes
     max_header_bytes: int = 16 * 1024
+    #: requests one keep-alive connection may carry before the answer closes it
+    max_requests_per_connection: int = 100
     #: seconds a stopping worker (shutdown, reload) gives its requests to finish
     graceful_timeout: int = 30
     access_log: AccessLog = "text"
@@ -117,13 +119,18 @@ def admin_token(token_file: str | None = None) -> str | None:
 
 
 class _HeadGuard:
-    """A deadline and a size limit for each request's head, for uvicorn's HTTP protocols:
+    """A deadline and a size limit for each request's head, and a cap on the requests of
+    one connection, for uvicorn's HTTP protocols:
     a client that connects and sends nothing, or trickles its headers, is disconnected; a
     head larger than ``max_header_bytes`` is answered 431 (h11's own limit applies only to
     a head that arrives in pieces; httptools has none)."""
 
     header_timeout = 10.0
     max_header_bytes = 16 * 1024
+    #: after this many requests the answer says ``Connection: close``: the client connects
+    #: again and the kernel hands the new connection to whichever worker accepts first, so
+    #: long keep-alive connections do not pile up on one worker
+    max_requests = 100
     cycle: Any
     transport: Any
     loop: Any
@@ -133,6 +140,7 @@ class _HeadGuard:
         self._seen: object = None
         self._awaiting_head = True
         self._head_bytes = 0
+        self._requests = 0
         self._deadline: Any = self.loop.call_later(self.header_timeout, self._too_slow)
 
     def data_received(self, data: bytes) -> None:
@@ -147,6 +155,9 @@ class _HeadGuard:
             self._seen = self.cycle
             self._awaiting_head = False
             self._deadline.cancel()
+            self._requests += 1
+            if self._requests >= self.max_requests and self.cycle is not None:
+                self.cycle.keep_alive = False  # before the response starts
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
@@ -207,6 +218,7 @@ def worker_app() -> FastAPI:
     sys.setswitchinterval(0.001)
     _HeadGuard.header_timeout = options.header_timeout
     _HeadGuard.max_header_bytes = options.max_header_bytes
+    _HeadGuard.max_requests = options.max_requests_per_connection
     own = logging.getLogger("policycalc")
     if not own.handlers:
         said = logging.StreamHandler(sys.stderr)

@@ -161,3 +161,22 @@ def test_an_oversized_request_head_is_refused(service: tuple[str, Any, Path, Pat
     assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
     assert "请求头过大" in answer.decode()
     assert get_json(f"{base}/healthz")["status"] == "ok"
+
+
+def test_a_long_keep_alive_connection_is_closed_after_100_requests(
+        service: tuple[str, Any, Path, Path]) -> None:
+    import http.client
+
+    port = int(service[0].rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        said = []
+        for _ in range(100):
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            said.append(response.getheader("connection"))
+        # The 100th answer asks the client to connect again; none before it does.
+        assert said[-1] == "close" and "close" not in said[:-1]
+    finally:
+        connection.close()
