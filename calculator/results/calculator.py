@@ -18,7 +18,8 @@ from typing import Any
 from ..base.errors import ProfileError
 from ..engine.compiling import compile_bundle
 from ..engine.runner import Engine
-from ..profiles.models import CompanyProfile, TalentProfile, parse_profile, profile_values
+from ..profiles.models import CompanyProfile, TalentProfile, profile_values
+from ..profiles.reading import parse_profile
 from ..rules.loading import Bundle, ClauseRule, load_bundle
 from ..rules.schema import TARGET_LABELS
 from .deciding import Prepared, decide, missing_for, prepare

@@ -28,7 +28,8 @@ from ..base.errors import CalculatorError, ProfileError, did_you_mean
 from ..base.money import format_money
 from ..base.validation import error_message
 from ..profiles.fields import FIELDS, FieldSpec
-from ..profiles.models import DERIVED_FIELDS, PROFILE_MODELS, CompanyProfile, TalentProfile, parse_profile
+from ..profiles.models import DERIVED_FIELDS, PROFILE_MODELS, CompanyProfile, TalentProfile
+from ..profiles.reading import parse_profile
 from ..profiles.values import convert, expected_text
 from ..rules.loading import Bundle
 from ..rules.schema import StackingGroup
