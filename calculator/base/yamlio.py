@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, format_path
+from .errors import Problem, format_path, os_reason
 
 #: Input files larger than this are refused before parsing.
 MAX_INPUT_BYTES = 2 * 1024 * 1024
@@ -177,7 +177,7 @@ def read_file(path: Path, display: str | None = None) -> Document:
     try:
         size = path.stat().st_size
     except OSError as err:
-        raise ValueError(Problem(f"无法读取文件：{err.strerror or err}", source)) from None
+        raise ValueError(Problem(f"无法读取文件：{os_reason(err)}", source)) from None
     if size > MAX_INPUT_BYTES:
         raise ValueError(Problem(f"文件过大（{size} 字节，上限 {MAX_INPUT_BYTES} 字节）", source))
     try:
@@ -186,7 +186,7 @@ def read_file(path: Path, display: str | None = None) -> Document:
     except UnicodeDecodeError:
         raise ValueError(Problem(_not_utf8(raw), source)) from None
     except OSError as err:
-        raise ValueError(Problem(f"无法读取文件：{err.strerror or err}", source)) from None
+        raise ValueError(Problem(f"无法读取文件：{os_reason(err)}", source)) from None
     return parse_text(text, source)
 
 

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..base.errors import CalculatorError, did_you_mean
+from ..base.errors import CalculatorError, did_you_mean, os_reason
 from ..base.money import format_money, parse_money
 from .fields import FIELDS, FieldSpec
 from .models import DERIVED_FIELDS, PROFILE_KIND_LABELS
@@ -158,7 +158,7 @@ def write_text(path: str | Path, text: str, *, overwrite: bool = False) -> Path:
             stream.write(text)
         os.replace(temporary, target)
     except OSError as error:
-        raise CalculatorError(f"{target}：无法写入：{error.strerror or error}") from None
+        raise CalculatorError(f"{target}：无法写入：{os_reason(error)}") from None
     return target
 
 

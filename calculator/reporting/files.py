@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..base.errors import CalculatorError
+from ..base.errors import CalculatorError, os_reason
 from ..results.report import Report
 from ..rules.schema import StackingGroup
 from .html import render_summary
@@ -37,7 +37,7 @@ def write_report(report: Report, path: str | Path, groups: Sequence[StackingGrou
             stream.write(text)
         os.replace(temporary, target)
     except OSError as error:
-        raise CalculatorError(f"{target}：无法写入报告：{error.strerror or error}") from None
+        raise CalculatorError(f"{target}：无法写入报告：{os_reason(error)}") from None
     return target
 
 

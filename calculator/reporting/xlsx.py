@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..base.errors import CalculatorError
+from ..base.errors import CalculatorError, os_reason
 from ..results.report import Report
 from ..rules.schema import StackingGroup
 from .summary import Summary, summarize
@@ -122,7 +122,7 @@ def write_summary(summary: Summary, path: str | Path) -> Path:
             if os.path.exists(temporary):
                 os.unlink(temporary)
     except OSError as error:
-        raise CalculatorError(f"{target}：无法写入报告：{error.strerror or error}") from None
+        raise CalculatorError(f"{target}：无法写入报告：{os_reason(error)}") from None
     return target
 
 

@@ -16,6 +16,7 @@ again; the command line, the web page and a backend all drive the same object.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,6 +40,7 @@ from .report import ClauseResult, Report
 AnyProfile = CompanyProfile | TalentProfile
 
 #: What people type for "I do not know" / "skip this one".
+_NUMBERS = re.compile(r"\d+(?:\s*[、,，;；/ ]\s*\d+)*")
 SKIP_WORDS = frozenset({"", "不知道", "跳过", "不清楚", "不确定", "略", "skip", "?", "？"})
 
 
@@ -213,12 +215,20 @@ def _spec(kind: str, name: str) -> FieldSpec:
     return specs[name]
 
 
-def answer(kind: str, name: str, text: Any) -> Any:
+def answer(kind: str, name: str, text: Any, *, numbered: bool = False) -> Any:
     """The typed value of an answer for field ``name``, or ``SKIP`` for 不知道/跳过/blank;
-    ``ProfileError`` with a Chinese message saying what is expected otherwise."""
+    ``ProfileError`` with a Chinese message saying what is expected otherwise.
+    ``numbered``: the choices were shown numbered from 1, and ``2`` (or ``1、3``) picks them."""
     spec = _spec(kind, name)
     if text is None or (isinstance(text, str) and text.strip().lower() in SKIP_WORDS):
         return SKIP
+    if numbered and spec.choices and isinstance(text, str) and _NUMBERS.fullmatch(text.strip()):
+        picked = [int(n) for n in re.findall(r"\d+", text)]
+        if any(not 1 <= n <= len(spec.choices) for n in picked):
+            raise ProfileError(f"{spec.label}：编号应在 1 到 {len(spec.choices)} 之间")
+        if spec.type == "enum" and len(picked) != 1:
+            raise ProfileError(f"{spec.label}：只能选一项")
+        text = "、".join(spec.choices[n - 1] for n in picked)
     model = PROFILE_MODELS[kind]
     info = model.model_fields[name]
     try:
@@ -229,7 +239,7 @@ def answer(kind: str, name: str, text: Any) -> Any:
         message = error_message(first, model, [name], {})
     except ValueError as error:
         message = str(error)
-    hint = "" if "允许的值" in message else f"（{expected_text(spec)}）"
+    hint = "" if "允许的值" in message or "是否想写" in message else f"（{expected_text(spec)}）"
     raise ProfileError(f"{spec.label}：{message}{hint}")
 
 
@@ -255,10 +265,10 @@ class Interview:
                   limit: int | None = 5) -> list[Question]:
         return next_questions(calc, self.profile(), as_of, limit, self.skipped)
 
-    def give(self, name: str, text: Any) -> Any:
+    def give(self, name: str, text: Any, *, numbered: bool = False) -> Any:
         """Record an answer (``SKIP`` for 不知道); raises ``ProfileError`` on a bad one and
         records nothing."""
-        value = answer(self.kind, name, text)
+        value = answer(self.kind, name, text, numbered=numbered)
         if value is SKIP:
             self.skipped.add(name)
             self.answers.pop(name, None)
