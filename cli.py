@@ -41,7 +41,7 @@ from calculator.reporting.files import write_report
 from calculator.reporting.summary import Entry, Summary, caveats_of, summarize
 from calculator.results.amounts import describe
 from calculator.results.calculator import package_version
-from calculator.results.describe import condition_lines
+from calculator.results.describe import SUPPORT_LABELS, clause_support, condition_lines, select_clauses
 from calculator.results.interview import SKIP, Interview, Question
 from calculator.results.report import STATUS_LABELS, ClauseResult
 from calculator.rules.citations import verify
@@ -113,6 +113,7 @@ def zh_help(text: str) -> str:
     text = re.sub(r"\[((?:default|env var|required|x|-?\d+<=x)[^\]]*)\]", _bracket, text, flags=re.S)
     text = re.sub(r"<([a-z][a-z \[\]]*)>", lambda m: f"<{METAVARS.get(m.group(1), m.group(1))}>", text)
     text = re.sub(r"([{\[])([a-z_]+(?:\|[a-z_]+)*)([}\]])", _names, text)
+    text = re.sub(r"\{([^{}\s]+)\}", r"<\1>", text)
     text = re.sub(r"^(  )([a-z_]+)(?= <|\s{2})",
                   lambda m: m.group(1) + PARAM_NAMES.get(m.group(2), m.group(2)), text, flags=re.M)
     return _realign(text)
@@ -197,10 +198,17 @@ def _zh_value(message: str) -> str:
     return message
 
 
+def _quoted_name(match: re.Match[str]) -> str:
+    """``'profile'`` or ``'档案'`` (a parameter in an error) -> ``<档案>``."""
+    name = match.group(1)
+    if name in PARAM_NAMES:
+        return f"<{PARAM_NAMES[name]}>"
+    return f"<{name}>" if not name.isascii() else match.group(0)
+
+
 def zh_error(message: str) -> str:
     """A usage error's message, in Chinese."""
-    message = re.sub(r"'([a-z_]+)'", lambda m: f"<{PARAM_NAMES[m[1]]}>" if m[1] in PARAM_NAMES else m[0],
-                     message)
+    message = re.sub(r"'([^'\s]+)'", _quoted_name, message)
     for pattern, render in _ERROR_PHRASES:
         match = pattern.match(message)
         if match:
@@ -291,6 +299,9 @@ def _main_options(
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, markup=False)
 
+BENEFIT_KIND_LABELS = {"fixed": "固定金额", "up_to": "最高限额", "ratio": "按比例", "tiers": "分档",
+                       "per_unit": "按数量", "case_by_case": "一事一议", "non_monetary": "非资金支持",
+                       "tax": "税收优惠"}
 STATUS_STYLE = {"eligible": "green", "needs_info": "yellow", "ineligible": "dim",
                 "not_in_force": "magenta"}
 T = TypeVar("T")
@@ -760,41 +771,61 @@ def template(
 
 
 @rules_app.command("list")
-def rules_list(rules: RulesOption = None) -> None:
-    """按政策文件列出全部条款。"""
-    bundle = _run(lambda: Calculator.load(rules).bundle)
+def rules_list(
+    target: Annotated[str | None, typer.Option(
+        "--target", help="只列出这一对象的条款：企业、科研机构、人才（个人人才、人才团队）或 company 等",
+        metavar="对象")] = None,
+    support: Annotated[str | None, typer.Option(
+        "--support", help="只列出这一类支持：资金、税收、融资、服务、政策导向（或 funding 等）",
+        metavar="类型")] = None,
+    search: Annotated[str | None, typer.Option(
+        "--search", help="只列出标题含这些词语的条款，如 500强", metavar="词语")] = None,
+    rules: RulesOption = None,
+) -> None:
+    """按政策文件列出条款；可按对象、支持类型筛选，按标题查找。"""
+    def select() -> tuple[Any, list[Any]]:
+        bundle = Calculator.load(rules).bundle
+        return bundle, select_clauses(bundle, target=target, support=support, text=search)
+
+    bundle, chosen = _run(select)
     by_doc: dict[str, list[Any]] = {}
-    for rule in bundle.clauses:
+    for rule in chosen:
         by_doc.setdefault(rule.document.id, []).append(rule)
     for rules_of_doc in by_doc.values():
         doc = rules_of_doc[0].document
         number = f" {doc.doc_number}" if doc.doc_number else ""
-        table = Table(title=f"《{doc.title}》{number}［{DOC_STATUS_LABELS[doc.status]}］"
-                            f"  {len(rules_of_doc)} 条", title_justify="left")
-        table.add_column("编号", overflow="fold")
-        table.add_column("条款", overflow="fold")
-        table.add_column("对象", overflow="fold")
-        table.add_column("支持", overflow="fold")
+        out.print()
+        _line(Text(f"《{doc.title}》{number}［{DOC_STATUS_LABELS[doc.status]}］  {len(rules_of_doc)} 条",
+                   style="bold"))
         for rule in rules_of_doc:
-            table.add_row(rule.id, rule.clause.title, TARGET_LABELS[rule.clause.target],
-                          rule.clause.benefit.text)
-        out.print(table)
-    counts = Counter(rule.document.status for rule in bundle.clauses)
+            kind = SUPPORT_LABELS.get(clause_support(rule), "")
+            _line(Text(f"· {rule.clause.title}") + Text(f"  {TARGET_LABELS[rule.clause.target]} · {kind}",
+                                                        style="dim"), 0, hanging=2)
+            _id_line(rule.id, 2)
+            _line(rule.clause.benefit.text, 2, style="dim")
+    counts = Counter(rule.document.status for rule in chosen)
     summary = "，".join(f"{DOC_STATUS_LABELS[s]} {n} 条" for s, n in sorted(counts.items()))
-    out.print(f"共 {len(bundle.clauses)} 条条款，{len(by_doc)} 份文件：{summary}；规则版本 {bundle.version}")
+    out.print()
+    if not chosen:
+        out.print("没有符合筛选条件的条款。")
+    filtered = target or support or search
+    scope = f"（共 {len(bundle.clauses)} 条中筛选）" if filtered else ""
+    out.print(f"共 {len(chosen)} 条条款{scope}，{len(by_doc)} 份文件" + (f"：{summary}" if summary else "")
+              + f"；规则版本 {bundle.version}")
 
 
 @rules_app.command("show")
 def rules_show(
-    clause_id: Annotated[str, typer.Argument(help="条款编号")],
+    clause_id: Annotated[str, typer.Argument(help="条款编号，或条款标题中的词语", metavar="条款")],
     rules: RulesOption = None,
 ) -> None:
     """显示一条条款的条件、支持内容和政策原文。"""
-    rule = _run(lambda: Calculator.load(rules).bundle.clause(clause_id))
+    rule = _run(lambda: Calculator.load(rules).bundle.resolve(clause_id))
     doc, clause = rule.document, rule.clause
     out.print(Text(f"{clause.title} [{clause.id}]", style="bold"))
     out.print(f"对象：{TARGET_LABELS[clause.target]}")
-    out.print(f"支持：{clause.benefit.text}（{clause.benefit.kind}）")
+    kind_label = BENEFIT_KIND_LABELS.get(clause.benefit.kind, clause.benefit.kind)
+    out.print(f"支持：{clause.benefit.text}（{kind_label}）")
     if clause.benefit.payers:
         out.print(f"出资：{'、'.join(clause.benefit.payers)}")
     out.print("条件：")

@@ -20,14 +20,13 @@ from decimal import Decimal
 
 from ..base.money import format_money
 from ..results.amounts import CASH_KINDS, ZERO, describe
+from ..results.describe import SUPPORT_LABELS
 from ..results.interview import Question, questions_from, stake, stake_text
 from ..results.report import STATUS_LABELS, ClauseResult, Report
 from ..rules.schema import STATUS_LABELS as DOC_STATUS_LABELS
 from ..rules.schema import StackingGroup
 
 KIND_LABELS = {"company": "企业/机构", "talent": "人才"}
-SUPPORT_LABELS = {"funding": "资金支持", "tax": "税收优惠", "financing": "融资支持",
-                  "service": "服务与便利", "direction": "政策导向"}
 
 
 def support_of(result: ClauseResult) -> str:
