@@ -9,6 +9,7 @@ The published JSON contract (``json_types=True``) stays strict and takes field n
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,9 @@ def parse_profile(data: Any, doc: Document | None = None, *, json_types: bool = 
 
 def load_profile(path: str | Path) -> AnyProfile:
     """Read a company or talent profile from a YAML or JSON file."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ProfileError(f"load_profile 需要文件路径（文字或 Path），实际为 {type(path).__name__}；"
+                           "已读出的数据请用 parse_profile")
     file = Path(path)
     if file.suffix.lower() in TABLE_SUFFIXES or _is_zip(file):
         raise ProfileError([Problem(f"{file.name} {USE_SCREEN}", str(file))])

@@ -15,7 +15,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from ..base.errors import ProfileError
+from ..base.errors import CalculatorError, ProfileError
 from ..engine.compiling import compile_bundle
 from ..engine.runner import Engine
 from ..profiles.models import CompanyProfile, TalentProfile, profile_values
@@ -159,6 +159,9 @@ class Calculator:
         values = profile_values(profile, as_of)
         kind = profile.kind
         items = current.clauses.get(kind, ())
+        if isinstance(clauses, str):
+            raise CalculatorError(f"clauses 应为条款编号的列表，实际为文字 {clauses!r}；"
+                                  f"只看一条请写 [{clauses!r}]")
         if clauses is not None:
             items = tuple(item for item in items if item.rule.id in clauses)
         matched = current.engine.match(kind, values)
