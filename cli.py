@@ -740,7 +740,8 @@ def screen(
     output: Annotated[Path, typer.Option("-o", "--output", help="结果文件：.xlsx、.csv 或 .jsonl",
                                          dir_okay=False)],
     clause: Annotated[list[str] | None, typer.Option(
-        "--clause", help="只看这些条款（可重复），并按接近程度列出符合或接近符合的申请人")] = None,
+        "--clause", help="只看这些条款（编号或标题中的词语，可重复），并按接近程度列出符合或接近符合的申请人",
+        metavar="条款")] = None,
     kind: Annotated[str | None, typer.Option(
         "--kind", help="档案类型 company 或 talent（默认按列名判断，或读“类型”列）")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="并行进程数")] = 1,
@@ -752,11 +753,14 @@ def screen(
     if kind is not None and kind not in ("company", "talent"):
         err.print(Text("错误：", style="bold red") + Text(f"--kind 应为 company 或 talent，实际为 {kind!r}"))
         raise typer.Exit(2)
+    calc = _run(lambda: Calculator.load(rules))
+    # --clause takes an id or words of a title (世界500强), as explain does.
+    chosen = _run(lambda: [calc.bundle.resolve(c).id for c in clause]) if clause else None
     with ExitStack() as stack:
         progress = _progress_reporter(stack)
         result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
-                                           clauses=clause or None, workers=workers,
-                                           progress=progress))
+                                           clauses=chosen, workers=workers,
+                                           progress=progress, calculator=calc))
     _render_batch(result)
 
 

@@ -222,3 +222,12 @@ def test_usage_errors_are_chinese(args: list[str], expected: str) -> None:
     assert expected in output, output
     assert "Traceback" not in output
     assert _english(output) <= {"extra", "more", "foo", "chek", "x", "a", "b"}, output
+
+
+def test_screen_clause_accepts_a_title(tmp_path: Path) -> None:
+    source = str(PROFILES / "talent-applicants.csv")
+    code, output = run("screen", source, "-o", str(tmp_path / "r.csv"), "--clause", "重大创新团队项目资助")
+    assert code == 0, output
+    assert "major-innovation-team-funding" in output
+    code, output = run("screen", source, "-o", str(tmp_path / "r.csv"), "--clause", "major-innovation-tem-funding")
+    assert code == 1 and "是否想写 major-innovation-team-funding" in output
