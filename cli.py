@@ -297,7 +297,7 @@ def _main_options(
 # No markup: output is made of policy text, names and ids such as "[clause-id]", which rich
 # would take for style tags and drop. Styles are applied with Text objects instead.
 out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 BENEFIT_KIND_LABELS = {"fixed": "固定金额", "up_to": "最高限额", "ratio": "按比例", "tiers": "分档",
                        "per_unit": "按数量", "case_by_case": "一事一议", "non_monetary": "非资金支持",

@@ -229,5 +229,6 @@ def test_screen_clause_accepts_a_title(tmp_path: Path) -> None:
     code, output = run("screen", source, "-o", str(tmp_path / "r.csv"), "--clause", "重大创新团队项目资助")
     assert code == 0, output
     assert "major-innovation-team-funding" in output
-    code, output = run("screen", source, "-o", str(tmp_path / "r.csv"), "--clause", "major-innovation-tem-funding")
+    code, output = run("screen", source, "-o", str(tmp_path / "r.csv"),
+                       "--clause", "major-innovation-tem-funding")
     assert code == 1 and "是否想写 major-innovation-team-funding" in output
