@@ -380,7 +380,7 @@ def _entry(number: int, entry: Entry, *, quote: bool, reasons: bool = False) -> 
                 _line(reason, 3)
     if entry.missing:
         _line("需补充：" + "、".join(entry.missing), 3, style="yellow")
-    _line("出处：" + entry.citation.line, 3)
+    _line("出处：" + entry.citation_line, 3)
     if quote:
         _line(f"原文：“{entry.citation.quote}”", 3, style="dim")
     for caveat in entry.caveats:

@@ -9,15 +9,14 @@ an example. A blank value means "unknown", never "no".
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..base.errors import CalculatorError, did_you_mean, os_reason
+from ..base import files
+from ..base.errors import CalculatorError, did_you_mean
 from ..base.money import format_money, parse_money
 from .fields import FIELDS, FieldSpec
 from .models import DERIVED_FIELDS, PROFILE_KIND_LABELS
@@ -147,19 +146,7 @@ def find_example(name: str) -> Path:
 
 def write_text(path: str | Path, text: str, *, overwrite: bool = False) -> Path:
     """Write ``text`` to ``path`` as UTF-8, refusing to replace a file unless told to."""
-    target = Path(path)
-    if target.exists() and not overwrite:
-        raise CalculatorError(f"{target} 已存在：换一个文件名，或加 --force 覆盖")
-    if not target.parent.is_dir():
-        raise CalculatorError(f"{target}：目录 {target.parent} 不存在")
-    try:
-        handle, temporary = tempfile.mkstemp(suffix=target.suffix, dir=target.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except OSError as error:
-        raise CalculatorError(f"{target}：无法写入：{os_reason(error)}") from None
-    return target
+    return files.write_text(path, text, overwrite=overwrite)
 
 
 def write_template(kind: str, path: str | Path, *, overwrite: bool = False) -> Path:

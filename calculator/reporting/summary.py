@@ -22,7 +22,7 @@ from ..base.money import format_money
 from ..results.amounts import CASH_KINDS, ZERO, describe
 from ..results.describe import SUPPORT_LABELS
 from ..results.interview import Question, questions_from, stake, stake_text
-from ..results.report import STATUS_LABELS, ClauseResult, Report
+from ..results.report import STATUS_LABELS, CitationOut, ClauseResult, Report
 from ..rules.schema import STATUS_LABELS as DOC_STATUS_LABELS
 from ..rules.schema import StackingGroup
 
@@ -53,26 +53,11 @@ def caveats_of(result: ClauseResult) -> list[str]:
     return caveats
 
 
-@dataclass(frozen=True)
-class Citation:
-    """Where the policy says so, in full."""
-
-    document: str
-    doc_number: str | None
-    issuer: str
-    date: date
-    article: str
-    quote: str
-    status: str
-    status_label: str
-    source: str
-
-    @property
-    def line(self) -> str:
-        """``［新闻报道］苏政发〔2026〕55号《…》二、(一)``"""
-        tag = "" if self.status == "issued" else f"［{self.status_label}］"
-        number = f"{self.doc_number} " if self.doc_number else ""
-        return f"{tag}{number}《{self.document}》{self.article}"
+def citation_line(c: CitationOut) -> str:
+    """``［新闻报道］苏政发〔2026〕55号《…》二、(一)``: the document, its number and article."""
+    tag = "" if c.status == "issued" else f"［{DOC_STATUS_LABELS[c.status]}］"
+    number = f"{c.doc_number} " if c.doc_number else ""
+    return f"{tag}{number}《{c.document}》{c.article}"
 
 
 @dataclass(frozen=True)
@@ -97,7 +82,12 @@ class Entry:
     caveats: tuple[str, ...]
     #: other remarks: not in force, 就高不重复, payers
     notes: tuple[str, ...]
-    citation: Citation
+    #: where the policy says so, in full (document, 文号, issuer, date, article, quote)
+    citation: CitationOut
+    #: the citation in one line, without the quote
+    citation_line: str
+    #: 正式发布 / 征求意见稿 / 新闻报道
+    citation_status_label: str
     counted: bool
 
 
@@ -152,10 +142,6 @@ class Summary:
 
 
 def _entry(result: ClauseResult, titles: dict[str, str]) -> Entry:
-    c = result.citation
-    citation = Citation(document=c.document, doc_number=c.doc_number, issuer=c.issuer, date=c.date,
-                        article=c.article, quote=c.quote, status=c.status,
-                        status_label=DOC_STATUS_LABELS[c.status], source=c.source)
     notes: list[str] = []
     if result.validity:
         notes.append(result.validity)
@@ -175,7 +161,8 @@ def _entry(result: ClauseResult, titles: dict[str, str]) -> Entry:
         amount=describe(result.benefit), max=result.benefit.max if cash else None,
         benefit_text=result.benefit.text, reasons=tuple(r.text for r in result.reasons),
         missing=tuple(m.label for m in result.missing), caveats=tuple(caveats_of(result)),
-        notes=tuple(notes), citation=citation, counted=result.counted)
+        notes=tuple(notes), citation=result.citation, citation_line=citation_line(result.citation),
+        citation_status_label=DOC_STATUS_LABELS[result.citation.status], counted=result.counted)
 
 
 def _by_amount(entries: Iterable[Entry]) -> tuple[Entry, ...]:
