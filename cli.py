@@ -38,7 +38,7 @@ from calculator.profiles.writing import (
 )
 from calculator.profiles.writing import write_template as write_profile_template
 from calculator.reporting.files import write_report
-from calculator.reporting.summary import Entry, Summary, caveats_of, summarize
+from calculator.reporting.summary import Entry, Summary, caveats_of, citation_line, summarize
 from calculator.results.amounts import describe
 from calculator.results.calculator import package_version
 from calculator.results.describe import SUPPORT_LABELS, clause_support, condition_lines, select_clauses
@@ -343,10 +343,7 @@ def _status(result: ClauseResult) -> Text:
 
 
 def _cite(result: ClauseResult) -> str:
-    c = result.citation
-    doc = f"{c.doc_number} " if c.doc_number else ""
-    tag = "" if c.status == "issued" else f"［{DOC_STATUS_LABELS[c.status]}］"
-    return f"{tag}{doc}《{c.document}》{c.article}：“{c.quote}”"
+    return f"{citation_line(result.citation)}：“{result.citation.quote}”"
 
 
 def _line(text: str | Text, indent: int = 0, style: str | None = None, *,
