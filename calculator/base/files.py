@@ -11,6 +11,16 @@ from pathlib import Path
 from .errors import CalculatorError, os_reason
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Files are created as ``open()`` would create them (mkstemp's are private to the owner).
+_MODE = 0o666 & ~_umask()
+
+
 def replace_file(target: Path, write: Callable[[Path], object], *, overwrite: bool = True) -> Path:
     """Call ``write`` with a temporary path beside ``target``, then move it to ``target``;
     ``CalculatorError`` in Chinese when the directory is missing or the write fails."""
@@ -24,6 +34,7 @@ def replace_file(target: Path, write: Callable[[Path], object], *, overwrite: bo
         temporary = Path(name)
         try:
             write(temporary)
+            os.chmod(temporary, target.stat().st_mode & 0o7777 if target.exists() else _MODE)
             os.replace(temporary, target)
         finally:
             if temporary.exists():
