@@ -135,14 +135,3 @@ def test_the_examples_are_found() -> None:
 def test_parse_profile_reads_a_mapping_like_a_file() -> None:
     assert parse_profile({"类型": "人才", "姓名": "张三", "学历": "博士"}).education == "博士"
 
-
-def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
-    import os
-
-    from calculator.base.files import write_text
-
-    target = write_text(tmp_path / "报告.html", "<p>甲</p>")
-    mask = os.umask(0)
-    os.umask(mask)
-    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
-    assert target.read_text(encoding="utf-8") == "<p>甲</p>"
