@@ -41,13 +41,14 @@ from calculator.reporting.files import write_report
 from calculator.reporting.summary import Entry, Summary, caveats_of, citation_line, summarize
 from calculator.results.amounts import describe
 from calculator.results.calculator import package_version
-from calculator.results.describe import SUPPORT_LABELS, clause_support, condition_lines, select_clauses
+from calculator.results.describe import clause_support, condition_lines, select_clauses
 from calculator.results.interview import SKIP, Interview, Question
 from calculator.results.report import STATUS_LABELS, ClauseResult
 from calculator.rules.citations import verify
 from calculator.rules.linting import lint
+from calculator.rules.loading import scope_text
 from calculator.rules.schema import STATUS_LABELS as DOC_STATUS_LABELS
-from calculator.rules.schema import TARGET_LABELS
+from calculator.rules.schema import SUPPORT_LABELS, TARGET_LABELS
 
 # ---- Chinese command-line chrome -----------------------------------------------------------
 # typer writes its help and usage errors in English, from strings it does not translate. The
@@ -297,6 +298,7 @@ def _main_options(
 # No markup: output is made of policy text, names and ids such as "[clause-id]", which rich
 # would take for style tags and drop. Styles are applied with Text objects instead.
 out = Console(highlight=False, soft_wrap=True, markup=False)
+# Errors are never wrapped: a file path, a key or a did-you-mean must stay whole to be copied.
 err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 BENEFIT_KIND_LABELS = {"fixed": "固定金额", "up_to": "最高限额", "ratio": "按比例", "tiers": "分档",
@@ -347,15 +349,57 @@ def _cite(result: ClauseResult) -> str:
 
 
 def _line(text: str | Text, indent: int = 0, style: str | None = None, *,
-          hanging: int | None = None) -> None:
+          hanging: int | None = None, at_spaces: bool = False) -> None:
     """One paragraph wrapped to the terminal, every line indented by ``indent`` (or the
     first by ``indent`` and the rest by ``hanging``); no trailing spaces."""
     body = text if isinstance(text, Text) else Text(text, style=style or "")
     rest = indent if hanging is None else hanging
     width = max(out.width - max(indent, rest), 20)
-    for index, piece in enumerate(body.wrap(out, width)):
-        piece.rstrip()
+    for index, piece in enumerate(wrap_chinese(body, width, at_spaces=at_spaces)):
         out.print(Text(" " * (indent if index == 0 else rest)) + piece, soft_wrap=True)
+
+
+_CLOSING = frozenset("）》」』】〕”’。，、；：？！…)]}.,;:!?%")
+_OPENING = frozenset("（《「『【〔“‘([{")
+
+
+def _breakable(plain: str, at: int, at_spaces: bool = False) -> bool:
+    """Whether a line may break before ``plain[at]``: between Chinese characters, after a
+    space, never inside a number or a word, before closing or after opening punctuation;
+    with ``at_spaces``, only at spaces (a list of choices, each kept whole)."""
+    before, after = plain[at - 1], plain[at]
+    if at_spaces:
+        return before == " " and after != " "
+    if after in _CLOSING or before in _OPENING:
+        return False
+    if before == " " or after == " ":
+        return True
+    return not (before.isascii() and after.isascii() and (before.isalnum() or after.isalnum()))
+
+
+def wrap_chinese(text: Text, width: int, *, at_spaces: bool = False) -> list[Text]:
+    """``text`` in lines of at most ``width`` cells (longer only for an unbreakable run),
+    broken where Chinese typesetting allows; styles kept, no trailing spaces."""
+    plain = text.plain
+    offsets: list[int] = []
+    start, used, last = 0, 0, None
+    for at, char in enumerate(plain):
+        if at > start and _breakable(plain, at, at_spaces):
+            last = at
+        used += cell_len(char)
+        if used > width and at > start:
+            cut = last if last is not None and last > start else at
+            offsets.append(cut)
+            start, last = cut, None
+            used = cell_len(plain[cut:at + 1])
+    lines = text.divide(offsets) if offsets else [text]
+    result = []
+    for line in lines:
+        lead = len(line.plain) - len(line.plain.lstrip(" "))
+        piece = line[lead:] if lead else line
+        piece.rstrip()
+        result.append(piece)
+    return result
 
 
 def _id_line(clause_id: str, indent: int) -> None:
@@ -491,6 +535,7 @@ def explain(
     out.print(Text(result.title, style="bold"))
     _id_line(result.clause_id, 0)
     out.print(Text("状态：") + _status(result))
+    out.print(f"类型：{result.support_label}　适用地区：{result.scope}")
     if result.validity:
         out.print(f"施行情况：{result.validity}")
     out.print(f"金额：{describe(result.benefit)}（{result.benefit.text}）")
@@ -552,8 +597,9 @@ def _ask_question(interview: Interview, question: Question, number: int) -> bool
     _line(question.prompt, 0, style="bold")
     if question.choices:
         listing = "  ".join(f"{i}. {c}" for i, c in enumerate(question.choices, 1))
-        _line(("可选（填编号或文字" + ("，多项用顿号分隔" if question.type == "set" else "") + "）：")
-              + listing, 2, style="dim")
+        _line("可选（填编号或文字" + ("，多项用顿号分隔" if question.type == "set" else "") + "）：",
+              2, style="dim")
+        _line(listing, 4, style="dim", at_spaces=True)
         _line("不知道可回答“不知道”跳过", 2, style="dim")
     else:
         _line(question.help, 2, style="dim")
@@ -624,11 +670,11 @@ def ask(
         _line(Text("目前：", style="bold") + Text(running.headline[0]), 2)
     profile = interview.profile()
     report = calc.evaluate(profile, when)
-    out.print()
-    _render_summary(summarize(report, calc.bundle.groups), "档案")
     saved = output or _free_path(_safe_name(name), ".yaml")
     text = profile_text(chosen, interview.data(), title=f"{name} 的{PROFILE_KIND_LABELS[chosen]}档案")
     path = _run(lambda: write_text(saved, text, overwrite=output is not None))
+    out.print()
+    _render_summary(summarize(report, calc.bundle.groups), str(path))
     out.print()
     out.print(Text(f"档案已保存：{path}", style="bold green"))
     target = report_path
@@ -824,7 +870,8 @@ def rules_show(
     rule = _run(lambda: Calculator.load(rules).bundle.resolve(clause_id))
     doc, clause = rule.document, rule.clause
     out.print(Text(f"{clause.title} [{clause.id}]", style="bold"))
-    out.print(f"对象：{TARGET_LABELS[clause.target]}")
+    out.print(f"对象：{TARGET_LABELS[clause.target]}　适用地区：{scope_text(clause.scope)}")
+    out.print(f"类型：{SUPPORT_LABELS[clause.support]}")
     kind_label = BENEFIT_KIND_LABELS.get(clause.benefit.kind, clause.benefit.kind)
     out.print(f"支持：{clause.benefit.text}（{kind_label}）")
     if clause.benefit.payers:
@@ -838,7 +885,12 @@ def rules_show(
         out.print(f"报道的政策：{doc.reports_on}")
     out.print(f"条目：{clause.citation.article}")
     out.print(f"原文：“{clause.citation.quote}”")
+    period = rule.effective
+    ends = f"至 {period.end}" if period.end else "未写明终止日期"
+    out.print(f"施行期：自 {period.start} 起，{ends}。{period.basis or ''}")
     out.print(f"来源文件：{doc.source}；规则文件：{rule.file}:{rule.line}")
+    for caveat in clause.caveats:
+        out.print(f"注意：{caveat}")
     if clause.notes:
         out.print(f"说明：{clause.notes}")
 

@@ -25,16 +25,19 @@ def test_ask_in_a_terminal(tmp_path: Path) -> None:
         child.expect("企业名称")
         child.sendline("苏州甲科技有限公司")
         child.expect("第 1 问")
+        child.expect("所在板块是哪一项")
+        child.sendline("6")  # by number: 吴江区
+        child.expect("第 2 问")
         child.expect("首次入选世界500强年份是哪一年")
         child.sendline("明年")
         child.expect("没能识别")
         child.expect("> ")
         child.sendline("2024")
         child.expect("目前：确定可得 3000万元")
-        child.expect("第 2 问")
+        child.expect("第 3 问")
         child.sendline("跳过")
         child.expect("已跳过")
-        child.expect("第 3 问")
+        child.expect("第 4 问")
         child.sendline("结束")
         child.expect("确定可得 3000万元")
         child.expect("档案已保存")
@@ -45,5 +48,7 @@ def test_ask_in_a_terminal(tmp_path: Path) -> None:
     finally:
         child.close()
     assert child.exitstatus == 0
-    assert load_profile(profile).global500_first_entry_year == 2024  # type: ignore[union-attr]
+    saved = load_profile(profile)
+    assert saved.global500_first_entry_year == 2024  # type: ignore[union-attr]
+    assert saved.district == "吴江区"  # type: ignore[union-attr]
     assert "3000万元" in report.read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ from typing import Any
 from ..base.errors import Problem, ProfileError, did_you_mean
 from ..base.yamlio import Document, Location, read_file
 from . import models
+from .absent import NONE
 from .fields import FIELDS
 from .models import DERIVED_FIELDS, PROFILE_MODELS, CompanyProfile, TalentProfile
 from .values import convert, is_blank
@@ -104,12 +105,15 @@ def readable(data: dict[str, Any], doc: Document) -> tuple[dict[str, Any], Docum
             out[name] = raw.strip() if isinstance(raw, str) else raw
             continue
         spec = specs[name]
+        if raw is NONE:  # already read as "known: none" (an interview answer, a parsed value)
+            out[name] = raw
+            continue
         try:
             value = convert(spec, raw)
         except ValueError as error:
             problems.append(doc.problem(f"（{spec.label}）{error}", [key]))
             continue
-        if spec.type == "enum" and value not in spec.choices:
+        if spec.type == "enum" and value is not NONE and value not in spec.choices:
             # Reported here with the other problems, rather than alone after them.
             problems.append(doc.problem(
                 f"（{spec.label}）取值 {value!r} 无效；允许的值：{'、'.join(spec.choices)}"

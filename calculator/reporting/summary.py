@@ -20,7 +20,6 @@ from decimal import Decimal
 
 from ..base.money import format_money
 from ..results.amounts import CASH_KINDS, ZERO, describe
-from ..results.describe import SUPPORT_LABELS
 from ..results.interview import Question, questions_from, stake, stake_text
 from ..results.report import STATUS_LABELS, CitationOut, ClauseResult, Report
 from ..rules.schema import STATUS_LABELS as DOC_STATUS_LABELS
@@ -29,25 +28,10 @@ from ..rules.schema import StackingGroup
 KIND_LABELS = {"company": "企业/机构", "talent": "人才"}
 
 
-def support_of(result: ClauseResult) -> str:
-    """The kind of support: funding, tax, financing, service or direction (政策导向)."""
-    given = getattr(result, "support", None)
-    if isinstance(given, str) and given:
-        return given
-    kind = result.benefit.kind
-    if kind == "tax":
-        return "tax"
-    if kind == "non_monetary":
-        return "service"
-    return "funding"
-
-
 def caveats_of(result: ClauseResult) -> list[str]:
-    """What a reader must know before counting on the support (user-visible caveats)."""
-    given = getattr(result, "caveats", None) or ()
-    caveats = [str(c) for c in given]
-    if result.citation.status == "press_report":
-        caveats.append("依据为新闻报道，以正式文件为准")
+    """What a reader must know before counting on the support: the clause's caveats, and
+    what its amount depends on."""
+    caveats = list(result.caveats)
     if result.benefit.note and result.benefit.kind not in ("case_by_case", "non_monetary"):
         caveats.append(result.benefit.note)
     return caveats
@@ -153,11 +137,11 @@ def _entry(result: ClauseResult, titles: dict[str, str]) -> Entry:
     status_label = STATUS_LABELS[result.status]
     if result.near_miss:
         status_label = "差一项"
-    support = support_of(result)
+    support = result.support
     cash = result.benefit.kind in CASH_KINDS
     return Entry(
         clause_id=result.clause_id, title=result.title, target=result.target, status=result.status,
-        status_label=status_label, support=support, support_label=SUPPORT_LABELS.get(support, support),
+        status_label=status_label, support=support, support_label=result.support_label,
         amount=describe(result.benefit), max=result.benefit.max if cash else None,
         benefit_text=result.benefit.text, reasons=tuple(r.text for r in result.reasons),
         missing=tuple(m.label for m in result.missing), caveats=tuple(caveats_of(result)),
@@ -170,7 +154,7 @@ def _by_amount(entries: Iterable[Entry]) -> tuple[Entry, ...]:
 
 
 def _hidden(result: ClauseResult) -> bool:
-    if support_of(result) == "direction":
+    if not result.is_support:
         return True
     return result.status in ("not_in_force", "ineligible") and not result.near_miss
 
@@ -181,7 +165,7 @@ def summarize(report: Report, groups: Sequence[StackingGroup] = (), *,
     are the rules' stacking groups (``calc.bundle.groups``), for what the facts decide."""
     titles = {r.clause_id: r.title for r in report.results}
     shown = [r for r in report.results if include_all or not _hidden(r)]
-    live = [r for r in report.results if support_of(r) != "direction"]
+    live = report.supports()
     eligible = [r for r in live if r.status == "eligible"]
     entries = {r.clause_id: _entry(r, titles) for r in shown}
 
@@ -201,14 +185,12 @@ def summarize(report: Report, groups: Sequence[StackingGroup] = (), *,
         Section("near", "差一项", tuple(pick(near))),
     ]
     if include_all:
-        rest = [r for r in report.results if _hidden(r)]
+        rest = [r for r in report.supports() if _hidden(r)]
         sections += [
             Section("ineligible", "不符合", tuple(pick(r for r in rest if r.status == "ineligible"))),
             Section("not_in_force", "未施行（征求意见稿、尚未生效或已失效）",
-                    tuple(pick(r for r in rest if r.status == "not_in_force"
-                               and support_of(r) != "direction"))),
-            Section("direction", "政策导向（不是可申请的支持，仅供了解）",
-                    tuple(pick(r for r in report.results if support_of(r) == "direction"))),
+                    tuple(pick(r for r in rest if r.status == "not_in_force"))),
+            Section("direction", "政策导向（不是可申请的支持，仅供了解）", tuple(pick(report.directions()))),
         ]
     # The eligible total without the awards that have no maximum, after stacking.
     low = report.totals.min

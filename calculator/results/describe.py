@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..base.errors import CalculatorError, did_you_mean
 from ..rules.conditions import All, Any_, Leaf, Named, Node, Not
 from ..rules.loading import Bundle, ClauseRule
-from ..rules.schema import TARGET_LABELS
+from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS
 from .explaining import requirement
 
 
@@ -26,17 +26,9 @@ def condition_lines(node: Node | None, indent: int = 0) -> list[str]:
     return [f"{pad}{head}", *(line for c in node.children for line in condition_lines(c, indent + 1))]
 
 
-SUPPORT_LABELS = {"funding": "资金支持", "tax": "税收优惠", "financing": "融资支持",
-                  "service": "服务与便利", "direction": "政策导向"}
-
-
 def clause_support(rule: ClauseRule) -> str:
     """The kind of support a clause gives: funding, tax, financing, service or direction."""
-    given = getattr(rule.clause, "support", None)
-    if isinstance(given, str) and given:
-        return given
-    kind = rule.clause.benefit.kind
-    return {"tax": "tax", "non_monetary": "service"}.get(kind, "funding")
+    return rule.clause.support
 
 
 def _choices(value: str, labels: dict[str, str], what: str) -> set[str]:

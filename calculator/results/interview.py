@@ -125,7 +125,7 @@ def _open(result: ClauseResult) -> bool:
     if not result.missing or result.status not in ("eligible", "needs_info"):
         return False
     # 政策导向 (a direction, no support to apply for) decides nothing worth asking about.
-    return getattr(result, "support", None) != "direction"
+    return result.is_support
 
 
 def stake(results: Iterable[ClauseResult], groups: Iterable[StackingGroup] = ()

@@ -122,7 +122,8 @@ def test_the_template_lists_every_field_and_reads_back(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", sorted(PROFILES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_a_saved_profile_reads_back_the_same(tmp_path: Path, path: Path) -> None:
     profile = load_profile(path)
-    text = profile_text(profile.kind, profile.model_dump(), blanks=False)
+    text = profile_text(profile.kind, {name: getattr(profile, name) for name in type(profile).model_fields},
+                        blanks=False)
     assert load_profile(_write(tmp_path, text)) == profile
 
 

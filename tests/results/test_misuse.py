@@ -10,7 +10,7 @@ from calculator import Calculator, CalculatorError, ProfileError, load_profile
 
 from ..conftest import PROFILES
 
-GLOBAL500 = {"kind": "company", "name": "某公司", "global500_first_entry_year": 2024}
+GLOBAL500 = {"kind": "company", "name": "某公司", "district": "吴江区", "global500_first_entry_year": 2024}
 
 
 def test_a_mapping_is_read_as_a_profile(calc: Calculator) -> None:
