@@ -136,3 +136,12 @@ def test_the_examples_are_found() -> None:
 def test_parse_profile_reads_a_mapping_like_a_file() -> None:
     assert parse_profile({"类型": "人才", "姓名": "张三", "学历": "博士"}).education == "博士"
 
+
+
+def test_dumping_a_profile_keeps_text_and_writes_none_as_wu() -> None:
+    # A field that may hold NONE (无) dumps its text as written, and NONE as 无.
+    profile = load_profile(PROFILES / "excellent-engineer.yaml")
+    assert profile.model_dump()["employer"] == profile.employer  # type: ignore[union-attr]
+    none = parse_profile({"kind": "company", "name": "甲", "global500_first_entry_year": "未入选"})
+    assert none.model_dump()["global500_first_entry_year"] == "无"
+    assert '"global500_first_entry_year":"无"' in none.model_dump_json()
