@@ -8,7 +8,8 @@ what they are worth, and where exactly the policy says so.
 """
 
 from .base.errors import CalculatorError, EvaluationError, ProfileError, RuleFileError
-from .profiles.models import CompanyProfile, TalentProfile, load_profile, parse_profile
+from .profiles.models import CompanyProfile, TalentProfile
+from .profiles.reading import load_profile, parse_profile
 from .results.calculator import Calculator
 from .results.report import ClauseResult, Report
 

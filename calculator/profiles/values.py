@@ -29,7 +29,7 @@ _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 #: Short names people write for a choice, where the choice is not simply found inside them.
 CHOICE_ALIASES = {
-    "工业园区": "苏州工业园区", "园区": "苏州工业园区", "高新区": "苏州高新区", "虎丘区": "苏州高新区",
+    "工业园区": "苏州工业园区", "园区": "苏州工业园区", "高新区": "苏州高新区",
     "大型企业": "大型", "中型企业": "中型", "小型企业": "小型", "微型企业": "微型",
     "自贸区": "中国（江苏）自贸试验区苏州片区", "示范区": "长三角生态绿色一体化发展示范区",
     "研究生": "硕士", "学士": "本科", "专科": "大专",
@@ -78,7 +78,7 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
     if spec.type == "set":
         if raw in _NONE:  # a blank cell is unknown; this is how to say "none of them"
             return []
-        if isinstance(raw, (list, tuple)):
+        if isinstance(raw, (list, tuple, set, frozenset)):
             items = [str(item).strip() for item in raw]
         else:
             items = [item.strip() for item in LIST_SEPARATORS.split(str(raw)) if item.strip()]

@@ -21,59 +21,27 @@ from decimal import Decimal
 from ..base.money import format_money
 from ..results.amounts import CASH_KINDS, ZERO, describe
 from ..results.interview import Question, questions_from, stake, stake_text
-from ..results.report import STATUS_LABELS, ClauseResult, Report
+from ..results.report import STATUS_LABELS, CitationOut, ClauseResult, Report
 from ..rules.schema import STATUS_LABELS as DOC_STATUS_LABELS
 from ..rules.schema import StackingGroup
 
 KIND_LABELS = {"company": "企业/机构", "talent": "人才"}
-SUPPORT_LABELS = {"funding": "资金支持", "tax": "税收优惠", "financing": "融资支持",
-                  "service": "服务与便利", "direction": "政策导向"}
-
-
-def support_of(result: ClauseResult) -> str:
-    """The kind of support: funding, tax, financing, service or direction (政策导向)."""
-    given = getattr(result, "support", None)
-    if isinstance(given, str) and given:
-        return given
-    kind = result.benefit.kind
-    if kind == "tax":
-        return "tax"
-    if kind == "non_monetary":
-        return "service"
-    return "funding"
 
 
 def caveats_of(result: ClauseResult) -> list[str]:
-    """What a reader must know before counting on the support (user-visible caveats)."""
-    given = getattr(result, "caveats", None) or ()
-    caveats = [str(c) for c in given]
-    if result.citation.status == "press_report":
-        caveats.append("依据为新闻报道，以正式文件为准")
+    """What a reader must know before counting on the support: the clause's caveats, and
+    what its amount depends on."""
+    caveats = list(result.caveats)
     if result.benefit.note and result.benefit.kind not in ("case_by_case", "non_monetary"):
         caveats.append(result.benefit.note)
     return caveats
 
 
-@dataclass(frozen=True)
-class Citation:
-    """Where the policy says so, in full."""
-
-    document: str
-    doc_number: str | None
-    issuer: str
-    date: date
-    article: str
-    quote: str
-    status: str
-    status_label: str
-    source: str
-
-    @property
-    def line(self) -> str:
-        """``［新闻报道］苏政发〔2026〕55号《…》二、(一)``"""
-        tag = "" if self.status == "issued" else f"［{self.status_label}］"
-        number = f"{self.doc_number} " if self.doc_number else ""
-        return f"{tag}{number}《{self.document}》{self.article}"
+def citation_line(c: CitationOut) -> str:
+    """``［新闻报道］苏政发〔2026〕55号《…》二、(一)``: the document, its number and article."""
+    tag = "" if c.status == "issued" else f"［{DOC_STATUS_LABELS[c.status]}］"
+    number = f"{c.doc_number} " if c.doc_number else ""
+    return f"{tag}{number}《{c.document}》{c.article}"
 
 
 @dataclass(frozen=True)
@@ -98,7 +66,12 @@ class Entry:
     caveats: tuple[str, ...]
     #: other remarks: not in force, 就高不重复, payers
     notes: tuple[str, ...]
-    citation: Citation
+    #: where the policy says so, in full (document, 文号, issuer, date, article, quote)
+    citation: CitationOut
+    #: the citation in one line, without the quote
+    citation_line: str
+    #: 正式发布 / 征求意见稿 / 新闻报道
+    citation_status_label: str
     counted: bool
 
 
@@ -153,10 +126,6 @@ class Summary:
 
 
 def _entry(result: ClauseResult, titles: dict[str, str]) -> Entry:
-    c = result.citation
-    citation = Citation(document=c.document, doc_number=c.doc_number, issuer=c.issuer, date=c.date,
-                        article=c.article, quote=c.quote, status=c.status,
-                        status_label=DOC_STATUS_LABELS[c.status], source=c.source)
     notes: list[str] = []
     if result.validity:
         notes.append(result.validity)
@@ -168,15 +137,16 @@ def _entry(result: ClauseResult, titles: dict[str, str]) -> Entry:
     status_label = STATUS_LABELS[result.status]
     if result.near_miss:
         status_label = "差一项"
-    support = support_of(result)
+    support = result.support
     cash = result.benefit.kind in CASH_KINDS
     return Entry(
         clause_id=result.clause_id, title=result.title, target=result.target, status=result.status,
-        status_label=status_label, support=support, support_label=SUPPORT_LABELS.get(support, support),
+        status_label=status_label, support=support, support_label=result.support_label,
         amount=describe(result.benefit), max=result.benefit.max if cash else None,
         benefit_text=result.benefit.text, reasons=tuple(r.text for r in result.reasons),
         missing=tuple(m.label for m in result.missing), caveats=tuple(caveats_of(result)),
-        notes=tuple(notes), citation=citation, counted=result.counted)
+        notes=tuple(notes), citation=result.citation, citation_line=citation_line(result.citation),
+        citation_status_label=DOC_STATUS_LABELS[result.citation.status], counted=result.counted)
 
 
 def _by_amount(entries: Iterable[Entry]) -> tuple[Entry, ...]:
@@ -184,7 +154,7 @@ def _by_amount(entries: Iterable[Entry]) -> tuple[Entry, ...]:
 
 
 def _hidden(result: ClauseResult) -> bool:
-    if support_of(result) == "direction":
+    if not result.is_support:
         return True
     return result.status in ("not_in_force", "ineligible") and not result.near_miss
 
@@ -195,7 +165,7 @@ def summarize(report: Report, groups: Sequence[StackingGroup] = (), *,
     are the rules' stacking groups (``calc.bundle.groups``), for what the facts decide."""
     titles = {r.clause_id: r.title for r in report.results}
     shown = [r for r in report.results if include_all or not _hidden(r)]
-    live = [r for r in report.results if support_of(r) != "direction"]
+    live = report.supports()
     eligible = [r for r in live if r.status == "eligible"]
     entries = {r.clause_id: _entry(r, titles) for r in shown}
 
@@ -215,14 +185,12 @@ def summarize(report: Report, groups: Sequence[StackingGroup] = (), *,
         Section("near", "差一项", tuple(pick(near))),
     ]
     if include_all:
-        rest = [r for r in report.results if _hidden(r)]
+        rest = [r for r in report.supports() if _hidden(r)]
         sections += [
             Section("ineligible", "不符合", tuple(pick(r for r in rest if r.status == "ineligible"))),
             Section("not_in_force", "未施行（征求意见稿、尚未生效或已失效）",
-                    tuple(pick(r for r in rest if r.status == "not_in_force"
-                               and support_of(r) != "direction"))),
-            Section("direction", "政策导向（不是可申请的支持，仅供了解）",
-                    tuple(pick(r for r in report.results if support_of(r) == "direction"))),
+                    tuple(pick(r for r in rest if r.status == "not_in_force"))),
+            Section("direction", "政策导向（不是可申请的支持，仅供了解）", tuple(pick(report.directions()))),
         ]
     # The eligible total without the awards that have no maximum, after stacking.
     low = report.totals.min

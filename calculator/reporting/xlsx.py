@@ -8,8 +8,6 @@ so the figures can be summed; no cell starts with a formula character.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..base.errors import CalculatorError
+from ..base.files import replace_file
 from ..results.report import Report
 from ..rules.schema import StackingGroup
 from .summary import Summary, summarize
@@ -79,7 +77,7 @@ def _detail_sheet(sheet: Worksheet, s: Summary) -> None:
                             e.amount, e.max, e.benefit_text, "\n".join(e.reasons),
                             "、".join(e.missing), "\n".join(e.caveats), "\n".join(e.notes),
                             c.document, c.doc_number or "", c.issuer, c.date.isoformat(), c.article,
-                            c.quote, c.status_label])
+                            c.quote, e.citation_status_label])
     for index, width in enumerate(_WIDTHS):
         sheet.column_dimensions[get_column_letter(index + 1)].width = width
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -111,19 +109,7 @@ def write_summary(summary: Summary, path: str | Path) -> Path:
     _summary_sheet(book.active, summary)  # type: ignore[arg-type]
     _detail_sheet(book.create_sheet("支持明细"), summary)
     _facts_sheet(book.create_sheet("待补充信息"), summary)
-    # Written beside the target and renamed: a failed write never leaves half a workbook.
-    try:
-        handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=target.parent or None)
-        os.close(handle)
-        try:
-            book.save(temporary)
-            os.replace(temporary, target)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-    except OSError as error:
-        raise CalculatorError(f"{target}：无法写入报告：{error.strerror or error}") from None
-    return target
+    return replace_file(target, lambda temporary: book.save(temporary))
 
 
 def write_xlsx(report: Report, path: str | Path, groups: Sequence[StackingGroup] = (), *,

@@ -15,10 +15,11 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from ..base.errors import ProfileError
+from ..base.errors import CalculatorError, ProfileError
 from ..engine.compiling import compile_bundle
 from ..engine.runner import Engine
-from ..profiles.models import CompanyProfile, TalentProfile, parse_profile, profile_values
+from ..profiles.models import CompanyProfile, TalentProfile, profile_values
+from ..profiles.reading import parse_profile
 from ..rules.loading import Bundle, ClauseRule, load_bundle, scope_text
 from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS
 from .deciding import Prepared, decide, missing_for, prepare
@@ -158,6 +159,9 @@ class Calculator:
         values = profile_values(profile, as_of)
         kind = profile.kind
         items = current.clauses.get(kind, ())
+        if isinstance(clauses, str):
+            raise CalculatorError(f"clauses 应为条款编号的列表，实际为文字 {clauses!r}；"
+                                  f"只看一条请写 [{clauses!r}]")
         if clauses is not None:
             items = tuple(item for item in items if item.rule.id in clauses)
         matched = current.engine.match(kind, values)

@@ -16,6 +16,7 @@ again; the command line, the web page and a backend all drive the same object.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +29,8 @@ from ..base.errors import CalculatorError, ProfileError, did_you_mean
 from ..base.money import format_money
 from ..base.validation import error_message
 from ..profiles.fields import FIELDS, FieldSpec
-from ..profiles.models import DERIVED_FIELDS, PROFILE_MODELS, CompanyProfile, TalentProfile, parse_profile
+from ..profiles.models import DERIVED_FIELDS, PROFILE_MODELS, CompanyProfile, TalentProfile
+from ..profiles.reading import parse_profile
 from ..profiles.values import convert, expected_text
 from ..rules.loading import Bundle
 from ..rules.schema import StackingGroup
@@ -38,6 +40,7 @@ from .report import ClauseResult, Report
 AnyProfile = CompanyProfile | TalentProfile
 
 #: What people type for "I do not know" / "skip this one".
+_NUMBERS = re.compile(r"\d+(?:\s*[、,，;；/ ]\s*\d+)*")
 SKIP_WORDS = frozenset({"", "不知道", "跳过", "不清楚", "不确定", "略", "skip", "?", "？"})
 
 
@@ -122,7 +125,7 @@ def _open(result: ClauseResult) -> bool:
     if not result.missing or result.status not in ("eligible", "needs_info"):
         return False
     # 政策导向 (a direction, no support to apply for) decides nothing worth asking about.
-    return getattr(result, "support", None) != "direction"
+    return result.is_support
 
 
 def stake(results: Iterable[ClauseResult], groups: Iterable[StackingGroup] = ()
@@ -212,12 +215,20 @@ def _spec(kind: str, name: str) -> FieldSpec:
     return specs[name]
 
 
-def answer(kind: str, name: str, text: Any) -> Any:
+def answer(kind: str, name: str, text: Any, *, numbered: bool = False) -> Any:
     """The typed value of an answer for field ``name``, or ``SKIP`` for 不知道/跳过/blank;
-    ``ProfileError`` with a Chinese message saying what is expected otherwise."""
+    ``ProfileError`` with a Chinese message saying what is expected otherwise.
+    ``numbered``: the choices were shown numbered from 1, and ``2`` (or ``1、3``) picks them."""
     spec = _spec(kind, name)
     if text is None or (isinstance(text, str) and text.strip().lower() in SKIP_WORDS):
         return SKIP
+    if numbered and spec.choices and isinstance(text, str) and _NUMBERS.fullmatch(text.strip()):
+        picked = [int(n) for n in re.findall(r"\d+", text)]
+        if any(not 1 <= n <= len(spec.choices) for n in picked):
+            raise ProfileError(f"{spec.label}：编号应在 1 到 {len(spec.choices)} 之间")
+        if spec.type == "enum" and len(picked) != 1:
+            raise ProfileError(f"{spec.label}：只能选一项")
+        text = "、".join(spec.choices[n - 1] for n in picked)
     model = PROFILE_MODELS[kind]
     info = model.model_fields[name]
     try:
@@ -228,7 +239,7 @@ def answer(kind: str, name: str, text: Any) -> Any:
         message = error_message(first, model, [name], {})
     except ValueError as error:
         message = str(error)
-    hint = "" if "允许的值" in message else f"（{expected_text(spec)}）"
+    hint = "" if "允许的值" in message or "是否想写" in message else f"（{expected_text(spec)}）"
     raise ProfileError(f"{spec.label}：{message}{hint}")
 
 
@@ -254,10 +265,10 @@ class Interview:
                   limit: int | None = 5) -> list[Question]:
         return next_questions(calc, self.profile(), as_of, limit, self.skipped)
 
-    def give(self, name: str, text: Any) -> Any:
+    def give(self, name: str, text: Any, *, numbered: bool = False) -> Any:
         """Record an answer (``SKIP`` for 不知道); raises ``ProfileError`` on a bad one and
         records nothing."""
-        value = answer(self.kind, name, text)
+        value = answer(self.kind, name, text, numbered=numbered)
         if value is SKIP:
             self.skipped.add(name)
             self.answers.pop(name, None)

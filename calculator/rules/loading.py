@@ -115,12 +115,13 @@ class Bundle:
         return "；用 policycalc rules list 查看全部条款编号，或输入标题中的词语查找"
 
     def search(self, text: str) -> list[ClauseRule]:
-        """Clauses whose title (or id) contains every word of ``text``, in bundle order."""
+        """Clauses whose title contains every word of ``text``, in bundle order (ids are
+        matched exactly elsewhere: a part of an id is more likely a typo than a search)."""
         words = [w for w in text.replace("，", " ").replace(",", " ").split() if w]
         if not words:
             return []
         return [r for r in self.clauses
-                if all(w.lower() in f"{r.clause.title} {r.id}".lower() for w in words)]
+                if all(w.lower() in r.clause.title.lower() for w in words)]
 
     def resolve(self, text: str) -> ClauseRule:
         """A clause by id, or by a title search that finds exactly one clause;

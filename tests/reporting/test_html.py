@@ -57,7 +57,7 @@ def test_print_css_names_chinese_fonts(calc: Calculator) -> None:
 def test_the_page_has_the_answer_and_the_full_citation(calc: Calculator) -> None:
     page = _page(calc)
     answer = page[page.index('id="answer"'):page.index("</section>")]
-    assert "确定可得 4000万元" in answer
+    assert "确定可得 3000万元" in answer
     award = page[page.index('id="clause-global-500-first-entry-award"'):]
     award = award[:award.index("</article>")]
     assert "3000万元" in award
@@ -88,7 +88,7 @@ def test_report_files_by_extension(calc: Calculator, tmp_path: Path) -> None:
     book = load_workbook(write_report(report, tmp_path / "报告.xlsx", calc.bundle.groups))
     assert book.sheetnames == ["摘要", "支持明细", "待补充信息"]
     summary = [row[0] for row in book["摘要"].iter_rows(values_only=True)]
-    assert any(str(v).startswith("确定可得 4000万元") for v in summary)
+    assert any(str(v).startswith("确定可得 3000万元") for v in summary)
     rows = list(book["支持明细"].iter_rows(values_only=True))
     header = rows[0]
     award = next(r for r in rows if r[header.index("编号")] == "global-500-first-entry-award")

@@ -12,22 +12,31 @@ from calculator.base.errors import CalculatorError
 from calculator.results.interview import SKIP, Interview, answer, next_questions
 
 AS_OF = date(2025, 6, 1)
+WUJIANG = {"kind": "company", "name": "某公司", "district": "吴江区"}
 
 
-def test_an_empty_company_is_first_asked_for_the_fact_deciding_the_global_500_award(
-        calc: Calculator) -> None:
-    questions = calc.next_questions({"kind": "company", "name": "某公司"}, AS_OF)
+def test_an_empty_company_is_first_asked_where_it_is(calc: Calculator) -> None:
+    # Every clause applies in Suzhou only: the district decides the most money of all.
+    first = calc.next_questions({"kind": "company", "name": "某公司"}, AS_OF)[0]
+    assert first.field == "district"
+    assert first.at_stake_max is None  # some of the clauses it decides have no maximum
+    assert first.at_stake_text.startswith("最高 ")
+    assert "global-500-first-entry-award" in first.clauses
+
+
+def test_then_for_the_fact_deciding_the_global_500_award(calc: Calculator) -> None:
+    questions = calc.next_questions(WUJIANG, AS_OF)
     first = questions[0]
     assert first.field == "global500_first_entry_year"
     assert first.at_stake_max == Decimal(30_000_000)
     assert first.at_stake_text == "最高 3000万元"
-    assert "global-500-first-entry-award" in first.clauses
+    assert first.clauses == ["global-500-first-entry-award"]
     assert first.prompt == "首次入选世界500强年份是哪一年？"
     assert len(questions) == 5
 
 
 def test_questions_are_ordered_by_money_then_open_awards_then_clauses(calc: Calculator) -> None:
-    questions = calc.next_questions({"kind": "company", "name": "某公司"}, AS_OF, limit=None)
+    questions = calc.next_questions(WUJIANG, AS_OF, limit=None)
     fields = [q.field for q in questions]
     assert len(fields) == len(set(fields))
     # 3000万元 first; then two facts deciding 1000万元 each, where the one that also opens
@@ -44,6 +53,8 @@ def test_questions_are_ordered_by_money_then_open_awards_then_clauses(calc: Calc
 
 def test_an_answer_closes_its_clauses_and_a_skip_is_not_asked_again(calc: Calculator) -> None:
     interview = Interview("company", "某公司")
+    assert interview.questions(calc, AS_OF)[0].field == "district"
+    interview.give("district", "吴江")
     assert interview.questions(calc, AS_OF)[0].field == "global500_first_entry_year"
     assert interview.give("global500_first_entry_year", "2024") == 2024
     report = calc.evaluate(interview.profile(), AS_OF)
@@ -54,7 +65,16 @@ def test_an_answer_closes_its_clauses_and_a_skip_is_not_asked_again(calc: Calcul
     assert interview.give(following, "不知道") is SKIP
     assert following in interview.skipped
     assert following not in [q.field for q in interview.questions(calc, AS_OF, limit=None)]
-    assert interview.data() == {"kind": "company", "name": "某公司", "global500_first_entry_year": 2024}
+    assert interview.data() == {"kind": "company", "name": "某公司", "district": "吴江区",
+                                "global500_first_entry_year": 2024}
+
+
+def test_an_explicit_no_closes_the_clauses_for_good(calc: Calculator) -> None:
+    interview = Interview("company", "某公司", answers={"district": "吴江区"})
+    interview.give("global500_first_entry_year", "未入选")
+    report = calc.evaluate(interview.profile(), AS_OF)
+    assert report.result("global-500-first-entry-award").status == "ineligible"
+    assert "global500_first_entry_year" not in [q.field for q in interview.questions(calc, AS_OF, limit=None)]
 
 
 def test_a_talent_interview_asks_talent_facts(calc: Calculator) -> None:

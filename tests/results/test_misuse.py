@@ -10,7 +10,7 @@ from calculator import Calculator, CalculatorError, ProfileError, load_profile
 
 from ..conftest import PROFILES
 
-GLOBAL500 = {"kind": "company", "name": "某公司", "global500_first_entry_year": 2024}
+GLOBAL500 = {"kind": "company", "name": "某公司", "district": "吴江区", "global500_first_entry_year": 2024}
 
 
 def test_a_mapping_is_read_as_a_profile(calc: Calculator) -> None:
@@ -56,3 +56,13 @@ def test_clauses_are_found_by_title(calc: Calculator) -> None:
         calc.bundle.resolve("不存在的政策")
     with pytest.raises(CalculatorError, match="条条款，请写出编号"):
         calc.bundle.resolve("奖励")
+
+
+def test_load_profile_needs_a_path() -> None:
+    with pytest.raises(ProfileError, match="load_profile 需要文件路径"):
+        load_profile(123)  # type: ignore[arg-type]
+
+
+def test_screen_clauses_must_be_a_list(calc: Calculator) -> None:
+    with pytest.raises(CalculatorError, match="clauses 应为条款编号的列表"):
+        calc.screen(GLOBAL500, as_of="2025-06-01", clauses="global-500-first-entry-award")
