@@ -959,32 +959,33 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="端口", min=1, max=65535)] = 8000,
     rules: RulesOption = None,
     workers: Annotated[int, typer.Option("--workers", help="工作进程数（每个进程各自加载规则）", min=1)] = 1,
-    access_log: Annotated[str, typer.Option(
-        "--access-log", help="访问日志：text（默认）、json（每个请求一行 JSON）或 off")] = "text",
+    json_log: Annotated[bool, typer.Option(
+        "--json-access-log", help="访问日志写成每个请求一行 JSON")] = False,
+    no_log: Annotated[bool, typer.Option("--no-access-log", help="不写访问日志")] = False,
     token_file: Annotated[Path | None, typer.Option(
-        "--admin-token-file", help="管理令牌文件，启用 POST /v1/admin/reload（也可用环境变量 "
-        "POLICYCALC_ADMIN_TOKEN）", dir_okay=False)] = None,
+        "--admin-token-file", help="管理令牌文件，启用更换规则的接口（也可用环境变量，见 docs/embedding.md）",
+        dir_okay=False, metavar="文件")] = None,
     max_screens: Annotated[int, typer.Option(
         "--max-screens", help="每个工作进程同时处理的批量评估数（各在一个独立进程中计算），超出时回复 503",
         min=1)] = 1,
     eval_threads: Annotated[int, typer.Option(
         "--eval-threads", help="每个工作进程中评估请求的线程数（其余请求排队）", min=1)] = 2,
-    http: Annotated[str, typer.Option(
-        "--http", help="HTTP 解析：httptools（默认，C 实现）或 h11")] = "httptools",
+    h11: Annotated[bool, typer.Option(
+        "--h11", help="改用 h11 解析请求（较慢；默认用 C 实现的解析器）")] = False,
     header_timeout: Annotated[float, typer.Option(
-        "--header-timeout", help="请求头须在多少秒内收完，否则断开连接", min=0.1)] = 10.0,
+        "--header-timeout", help="请求头须在多少秒内收完，否则断开连接", metavar="秒")] = 10.0,
     limit_concurrency: Annotated[int, typer.Option(
         "--limit-concurrency", help="每个进程最多同时持有的连接和请求数，超出时回复 503", min=1)] = 1000,
 ) -> None:
     """以 HTTP 服务提供评估接口和自查页面（接口说明见 /docs，详见 docs/embedding.md）。
-    向主进程发送 SIGHUP 即逐个替换工作进程、加载新规则。"""
+    向主进程发送挂断信号（1 号信号）即逐个替换工作进程、加载新规则。"""
     from calculator.service.limits import Limits
     from calculator.service.server import ServeOptions
     from calculator.service.server import serve as run_service
 
     options = _run(lambda: ServeOptions(
         host=host, port=port, workers=workers, rules=None if rules is None else str(rules),
-        access_log=access_log, http=http,  # type: ignore[arg-type]  # checked by ServeOptions
+        access_log="off" if no_log else "json" if json_log else "text", http="h11" if h11 else "httptools",
         token_file=None if token_file is None else str(token_file), header_timeout=header_timeout,
         limit_concurrency=limit_concurrency,
         limits=Limits(max_screens=max_screens, eval_threads=eval_threads)))

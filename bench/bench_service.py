@@ -105,7 +105,7 @@ class Service:
         self.log = open(os.devnull, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli", "serve", "--host", HOST, "--port", str(self.port),
-             "--workers", str(workers), "--access-log", "off", *extra],
+             "--workers", str(workers), "--no-access-log", *extra],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         self.samples: list[tuple[float, float]] = []
         self.started = time.monotonic()

@@ -85,12 +85,14 @@ class ServeOptions:
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
+        if not self.header_timeout > 0:
+            raise CalculatorError(f"--header-timeout 应大于 0 秒，实际为 {self.header_timeout}")
         if self.workers < 1:
             raise CalculatorError(f"--workers 至少为 1，实际为 {self.workers}")
         if self.http not in PROTOCOLS:
-            raise CalculatorError(f"--http 应为 httptools 或 h11，实际为 {self.http}")
+            raise CalculatorError(f"HTTP 解析应为 httptools 或 h11，实际为 {self.http}")
         if self.access_log not in ("text", "json", "off"):
-            raise CalculatorError(f"--access-log 应为 text、json 或 off，实际为 {self.access_log}")
+            raise CalculatorError(f"访问日志应为 text、json 或 off，实际为 {self.access_log}")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

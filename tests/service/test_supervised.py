@@ -34,7 +34,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any
     token.write_text(TOKEN + "\n", encoding="utf-8")
     log = home / "server.log"
     with running_service(log, "--workers", "2", "--rules", str(rules), "--admin-token-file", str(token),
-                         "--header-timeout", "1", "--access-log", "json") as (base, process):
+                         "--header-timeout", "1", "--json-access-log") as (base, process):
         yield base, process, rules, log
 
 
