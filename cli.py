@@ -366,10 +366,10 @@ _OPENING = frozenset("（《「『【〔“‘([{")
 def _breakable(plain: str, at: int, at_spaces: bool = False) -> bool:
     """Whether a line may break before ``plain[at]``: between Chinese characters, after a
     space, never inside a number or a word, before closing or after opening punctuation;
-    with ``at_spaces``, only at spaces (a list of choices, each kept whole)."""
+    with ``at_spaces``, only after two spaces (a list of choices, each kept whole)."""
     before, after = plain[at - 1], plain[at]
     if at_spaces:
-        return before == " " and after != " "
+        return at >= 2 and plain[at - 2:at] == "  " and after != " "
     if after in _CLOSING or before in _OPENING:
         return False
     if before == " " or after == " ":
@@ -413,6 +413,8 @@ def _entry(number: int, entry: Entry, *, quote: bool, reasons: bool = False) -> 
         Text(entry.amount, style="bold green" if entry.status == "eligible" and entry.counted else "bold")
     if entry.status != "eligible":
         title += Text(f"  {entry.status_label}", style=STATUS_STYLE.get(entry.status, ""))
+    if entry.support != "funding":
+        title += Text(f"  {entry.support_label}", style="dim")
     _line(title, 0, hanging=3)
     _id_line(entry.clause_id, 3)
     if reasons:

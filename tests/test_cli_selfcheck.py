@@ -241,3 +241,24 @@ def test_screen_clause_accepts_a_title(tmp_path: Path) -> None:
     code, output = run("screen", source, "-o", str(tmp_path / "r.csv"),
                        "--clause", "major-innovation-tem-funding")
     assert code == 1 and "是否想写 major-innovation-team-funding" in output
+
+
+def test_wrapping_follows_chinese_typesetting() -> None:
+    from rich.text import Text
+
+    from cli import wrap_chinese
+
+    text = Text("注意：本计算器只计政策发布后至“十四五”末（2022—2025年榜单）首次入选的企业，金额3000万元。")
+    for width in range(8, 60):
+        lines = [line.plain for line in wrap_chinese(text, width)]
+        assert "".join(lines) == text.plain
+        assert all(cell_len(line) <= width for line in lines), (width, lines)
+        assert not any(line[:1] in "）。，”" for line in lines), (width, lines)
+        assert not any(line[-1:] in "（“" for line in lines), (width, lines)
+        for first, second in zip(lines, lines[1:], strict=False):
+            assert not (first[-1].isdigit() and second[0].isdigit()), (width, lines)
+    choices = Text("1. 姑苏区  2. 苏州工业园区  11. 苏州市外")
+    for width in range(16, 30):  # the longest choice is 15 cells
+        lines = [line.plain for line in wrap_chinese(choices, width, at_spaces=True)]
+        assert all(line.rstrip() in ("1. 姑苏区", "2. 苏州工业园区", "11. 苏州市外")
+                   or "  " in line for line in lines), (width, lines)
