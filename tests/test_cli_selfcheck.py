@@ -4,6 +4,7 @@ templates and examples, reports, and Chinese help and errors throughout."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -255,7 +256,7 @@ def test_wrapping_follows_chinese_typesetting() -> None:
         assert all(cell_len(line) <= width for line in lines), (width, lines)
         assert not any(line[:1] in "）。，”" for line in lines), (width, lines)
         assert not any(line[-1:] in "（“" for line in lines), (width, lines)
-        for first, second in zip(lines, lines[1:], strict=False):
+        for first, second in pairwise(lines):
             assert not (first[-1].isdigit() and second[0].isdigit()), (width, lines)
     choices = Text("1. 姑苏区  2. 苏州工业园区  11. 苏州市外")
     for width in range(16, 30):  # the longest choice is 15 cells
