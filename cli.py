@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.cells import cell_len
@@ -578,6 +578,11 @@ def _read(prompt: str) -> str | None:
     return line.strip()
 
 
+def _ended_early() -> NoReturn:
+    err.print("输入已结束，还没有可保存的内容。重新运行 policycalc ask 即可开始。")
+    raise typer.Exit(1)
+
+
 def _safe_name(name: str) -> str:
     cleaned = re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("._")
     return cleaned[:60] or "档案"
@@ -647,7 +652,7 @@ def ask(
     while chosen is None:
         text = _read("\n为谁自查？1. 企业/机构  2. 人才  > ")
         if text is None:
-            raise typer.Exit(1)
+            _ended_early()
         chosen = KIND_ANSWERS.get(text)
         if chosen is None:
             _line("请输入 1（企业/机构）或 2（人才）。", 2, style="yellow")
@@ -655,7 +660,7 @@ def ask(
     while not name:
         text = _read(f"\n{NAME_LABELS[chosen]}：")
         if text is None:
-            raise typer.Exit(1)
+            _ended_early()
         name = text
     interview = _run(lambda: Interview(chosen, name))
     number = 0

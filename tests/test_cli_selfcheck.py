@@ -130,6 +130,12 @@ def test_ask_ends_cleanly_when_input_ends(tmp_path: Path) -> None:
     assert "档案已保存" in output
 
 
+def test_ask_without_input_says_nothing_was_saved(tmp_path: Path) -> None:
+    code, output = run("ask", "-o", str(tmp_path / "x.yaml"), stdin="")
+    assert code == 1 and "还没有可保存的内容" in output
+    assert not (tmp_path / "x.yaml").exists()
+
+
 def test_init_writes_a_template_and_copies_examples(tmp_path: Path) -> None:
     target = tmp_path / "档案.yaml"
     code, output = run("init", "company", str(target))
