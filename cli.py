@@ -123,22 +123,39 @@ def zh_help(text: str) -> str:
 _ENTRY = re.compile(r"^  (\S.*?)\s{2,}(\S.*)$")
 
 
+def _join(parts: list[str]) -> str:
+    """Lines click wrapped, joined again: a space between Latin words, none in Chinese."""
+    text = ""
+    for part in parts:
+        if text and text[-1].isascii() and part[:1].isascii():
+            text += " "
+        text += part
+    return text
+
+
 def _realign(text: str) -> str:
-    """Re-pad the 参数/选项/命令 lists, whose terms changed width in translation."""
+    """Re-pad the 参数/选项/命令 lists, whose terms changed width in translation, and
+    re-wrap help text by display width (click counts a Chinese character as one column)."""
+    width = max(out.width, 40)
     lines = text.split("\n")
     out_lines: list[str] = []
-    block: list[tuple[str | None, str]] = []  # (term or None for a continuation, text)
+    block: list[list[Any]] = []  # [term, parts of its help]
+
+    def wrapped(body: str, indent: int) -> list[str]:
+        pieces = wrap_chinese(Text(body), max(width - indent, 20))
+        return [" " * indent + piece.plain for piece in pieces] or [""]
 
     def flush() -> None:
-        width = max((cell_len(term) for term, _ in block if term is not None), default=0)
-        for term, rest in block:
-            if term is None:
-                out_lines.append(" " * (width + 4) + rest)
-            else:
-                out_lines.append(f"  {term}{' ' * (width - cell_len(term) + 2)}{rest}")
+        column = max((cell_len(term) for term, _ in block), default=0)
+        for term, parts in block:
+            body = wrapped(_join(parts), column + 4)
+            first = body[0][column + 4:]
+            out_lines.append(f"  {term}{' ' * (column - cell_len(term) + 2)}{first}")
+            out_lines.extend(body[1:])
         block.clear()
 
     in_list = False
+    paragraph: list[str] = []
     for line in lines:
         if line in ("参数：", "选项：", "命令："):
             in_list = True
@@ -147,15 +164,23 @@ def _realign(text: str) -> str:
         if in_list and line.strip():
             entry = _ENTRY.match(line)
             if entry and not line.startswith("   "):
-                block.append((entry.group(1), entry.group(2)))
+                block.append([entry.group(1), [entry.group(2)]])
                 continue
             if block and line.startswith("   "):
-                block.append((None, line.strip()))
+                block[-1][1].append(line.strip())
                 continue
         flush()
+        if not in_list and line.startswith("  ") and line.strip():
+            paragraph.append(line.strip())  # the command's description
+            continue
+        if paragraph:
+            out_lines.extend(wrapped(_join(paragraph), 2))
+            paragraph.clear()
         in_list = in_list and bool(line.strip())
         out_lines.append(line)
     flush()
+    if paragraph:
+        out_lines.extend(wrapped(_join(paragraph), 2))
     return "\n".join(out_lines)
 
 

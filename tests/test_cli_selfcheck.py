@@ -219,6 +219,8 @@ def test_help_is_chinese(command: list[str]) -> None:
     assert output.startswith("用法：policycalc")
     assert "显示本帮助并退出" in output
     assert _english(output) == set(), output
+    _, narrow = run(*command, "--help", columns=80)
+    assert all(cell_len(line) <= 80 for line in narrow.splitlines()), narrow
 
 
 @pytest.mark.parametrize(("args", "expected"), [
