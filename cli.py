@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.cells import cell_len
@@ -123,22 +123,39 @@ def zh_help(text: str) -> str:
 _ENTRY = re.compile(r"^  (\S.*?)\s{2,}(\S.*)$")
 
 
+def _join(parts: list[str]) -> str:
+    """Lines click wrapped, joined again: a space between Latin words, none in Chinese."""
+    text = ""
+    for part in parts:
+        if text and text[-1].isascii() and part[:1].isascii():
+            text += " "
+        text += part
+    return text
+
+
 def _realign(text: str) -> str:
-    """Re-pad the 参数/选项/命令 lists, whose terms changed width in translation."""
+    """Re-pad the 参数/选项/命令 lists, whose terms changed width in translation, and
+    re-wrap help text by display width (click counts a Chinese character as one column)."""
+    width = max(out.width, 40)
     lines = text.split("\n")
     out_lines: list[str] = []
-    block: list[tuple[str | None, str]] = []  # (term or None for a continuation, text)
+    block: list[list[Any]] = []  # [term, parts of its help]
+
+    def wrapped(body: str, indent: int) -> list[str]:
+        pieces = wrap_chinese(Text(body), max(width - indent, 20))
+        return [" " * indent + piece.plain for piece in pieces] or [""]
 
     def flush() -> None:
-        width = max((cell_len(term) for term, _ in block if term is not None), default=0)
-        for term, rest in block:
-            if term is None:
-                out_lines.append(" " * (width + 4) + rest)
-            else:
-                out_lines.append(f"  {term}{' ' * (width - cell_len(term) + 2)}{rest}")
+        column = max((cell_len(term) for term, _ in block), default=0)
+        for term, parts in block:
+            body = wrapped(_join(parts), column + 4)
+            first = body[0][column + 4:]
+            out_lines.append(f"  {term}{' ' * (column - cell_len(term) + 2)}{first}")
+            out_lines.extend(body[1:])
         block.clear()
 
     in_list = False
+    paragraph: list[str] = []
     for line in lines:
         if line in ("参数：", "选项：", "命令："):
             in_list = True
@@ -147,15 +164,23 @@ def _realign(text: str) -> str:
         if in_list and line.strip():
             entry = _ENTRY.match(line)
             if entry and not line.startswith("   "):
-                block.append((entry.group(1), entry.group(2)))
+                block.append([entry.group(1), [entry.group(2)]])
                 continue
             if block and line.startswith("   "):
-                block.append((None, line.strip()))
+                block[-1][1].append(line.strip())
                 continue
         flush()
+        if not in_list and line.startswith("  ") and line.strip():
+            paragraph.append(line.strip())  # the command's description
+            continue
+        if paragraph:
+            out_lines.extend(wrapped(_join(paragraph), 2))
+            paragraph.clear()
         in_list = in_list and bool(line.strip())
         out_lines.append(line)
     flush()
+    if paragraph:
+        out_lines.extend(wrapped(_join(paragraph), 2))
     return "\n".join(out_lines)
 
 
@@ -366,10 +391,10 @@ _OPENING = frozenset("（《「『【〔“‘([{")
 def _breakable(plain: str, at: int, at_spaces: bool = False) -> bool:
     """Whether a line may break before ``plain[at]``: between Chinese characters, after a
     space, never inside a number or a word, before closing or after opening punctuation;
-    with ``at_spaces``, only at spaces (a list of choices, each kept whole)."""
+    with ``at_spaces``, only after two spaces (a list of choices, each kept whole)."""
     before, after = plain[at - 1], plain[at]
     if at_spaces:
-        return before == " " and after != " "
+        return at >= 2 and plain[at - 2:at] == "  " and after != " "
     if after in _CLOSING or before in _OPENING:
         return False
     if before == " " or after == " ":
@@ -413,6 +438,8 @@ def _entry(number: int, entry: Entry, *, quote: bool, reasons: bool = False) -> 
         Text(entry.amount, style="bold green" if entry.status == "eligible" and entry.counted else "bold")
     if entry.status != "eligible":
         title += Text(f"  {entry.status_label}", style=STATUS_STYLE.get(entry.status, ""))
+    if entry.support != "funding":
+        title += Text(f"  {entry.support_label}", style="dim")
     _line(title, 0, hanging=3)
     _id_line(entry.clause_id, 3)
     if reasons:
@@ -576,6 +603,11 @@ def _read(prompt: str) -> str | None:
     return line.strip()
 
 
+def _ended_early() -> NoReturn:
+    err.print("输入已结束，还没有可保存的内容。重新运行 policycalc ask 即可开始。")
+    raise typer.Exit(1)
+
+
 def _safe_name(name: str) -> str:
     cleaned = re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("._")
     return cleaned[:60] or "档案"
@@ -645,7 +677,7 @@ def ask(
     while chosen is None:
         text = _read("\n为谁自查？1. 企业/机构  2. 人才  > ")
         if text is None:
-            raise typer.Exit(1)
+            _ended_early()
         chosen = KIND_ANSWERS.get(text)
         if chosen is None:
             _line("请输入 1（企业/机构）或 2（人才）。", 2, style="yellow")
@@ -653,7 +685,7 @@ def ask(
     while not name:
         text = _read(f"\n{NAME_LABELS[chosen]}：")
         if text is None:
-            raise typer.Exit(1)
+            _ended_early()
         name = text
     interview = _run(lambda: Interview(chosen, name))
     number = 0

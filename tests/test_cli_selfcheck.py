@@ -4,6 +4,7 @@ templates and examples, reports, and Chinese help and errors throughout."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,12 @@ def test_ask_ends_cleanly_when_input_ends(tmp_path: Path) -> None:
     assert "档案已保存" in output
 
 
+def test_ask_without_input_says_nothing_was_saved(tmp_path: Path) -> None:
+    code, output = run("ask", "-o", str(tmp_path / "x.yaml"), stdin="")
+    assert code == 1 and "还没有可保存的内容" in output
+    assert not (tmp_path / "x.yaml").exists()
+
+
 def test_init_writes_a_template_and_copies_examples(tmp_path: Path) -> None:
     target = tmp_path / "档案.yaml"
     code, output = run("init", "company", str(target))
@@ -212,6 +219,8 @@ def test_help_is_chinese(command: list[str]) -> None:
     assert output.startswith("用法：policycalc")
     assert "显示本帮助并退出" in output
     assert _english(output) == set(), output
+    _, narrow = run(*command, "--help", columns=80)
+    assert all(cell_len(line) <= 80 for line in narrow.splitlines()), narrow
 
 
 @pytest.mark.parametrize(("args", "expected"), [
@@ -241,3 +250,24 @@ def test_screen_clause_accepts_a_title(tmp_path: Path) -> None:
     code, output = run("screen", source, "-o", str(tmp_path / "r.csv"),
                        "--clause", "major-innovation-tem-funding")
     assert code == 1 and "是否想写 major-innovation-team-funding" in output
+
+
+def test_wrapping_follows_chinese_typesetting() -> None:
+    from rich.text import Text
+
+    from cli import wrap_chinese
+
+    text = Text("注意：本计算器只计政策发布后至“十四五”末（2022—2025年榜单）首次入选的企业，金额3000万元。")
+    for width in range(8, 60):
+        lines = [line.plain for line in wrap_chinese(text, width)]
+        assert "".join(lines) == text.plain
+        assert all(cell_len(line) <= width for line in lines), (width, lines)
+        assert not any(line[:1] in "）。，”" for line in lines), (width, lines)
+        assert not any(line[-1:] in "（“" for line in lines), (width, lines)
+        for first, second in pairwise(lines):
+            assert not (first[-1].isdigit() and second[0].isdigit()), (width, lines)
+    choices = Text("1. 姑苏区  2. 苏州工业园区  11. 苏州市外")
+    for width in range(16, 30):  # the longest choice is 15 cells
+        lines = [line.plain for line in wrap_chinese(choices, width, at_spaces=True)]
+        assert all(line.rstrip() in ("1. 姑苏区", "2. 苏州工业园区", "11. 苏州市外")
+                   or "  " in line for line in lines), (width, lines)
