@@ -1007,7 +1007,7 @@ def serve(
     header_timeout: Annotated[float, typer.Option(
         "--header-timeout", help="请求头须在多少秒内收完，否则断开连接", metavar="秒")] = 10.0,
     limit_concurrency: Annotated[int, typer.Option(
-        "--limit-concurrency", help="每个进程最多同时持有的连接和请求数，超出时回复 503", min=1)] = 1000,
+        "--max-connections", help="每个进程最多同时持有的连接和请求数，超出时回复 503", min=1)] = 1000,
 ) -> None:
     """以 HTTP 服务提供评估接口和自查页面（接口说明见 /docs，详见 docs/embedding.md）。
     向主进程发送挂断信号（1 号信号）即逐个替换工作进程、加载新规则。"""
