@@ -90,7 +90,10 @@ def parse_form(raw: bytes) -> list[tuple[str, str]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ProfileError("表单不是 UTF-8 编码") from None
-    return parse_qsl(text, keep_blank_values=True, max_num_fields=500)
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=500)
+    except ValueError:
+        raise ProfileError("表单的字段过多（最多 500 个）") from None
 
 
 def _state(form: list[tuple[str, str]]) -> dict[str, Any]:

@@ -88,3 +88,9 @@ def test_the_printable_report_has_the_award(client: TestClient) -> None:
     page = client.post("/report", data={"state": json.dumps(state, ensure_ascii=False), "action": "report"})
     assert page.status_code == 200 and "3000万元" in page.text
     assert "政策自查报告" in page.text
+
+
+def test_a_form_of_too_many_fields_is_refused(client: TestClient) -> None:
+    page = client.post("/check", content="&".join(f"q.x{i}=1" for i in range(600)).encode(),
+                       headers={"content-type": "application/x-www-form-urlencoded"})
+    assert page.status_code == 422 and "字段过多" in page.text
