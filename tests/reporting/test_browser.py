@@ -8,8 +8,6 @@ missing browser fails instead of skipping.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,34 +16,16 @@ import pytest
 from calculator import Calculator, load_profile
 from calculator.reporting.files import write_report
 
-from ..conftest import PROFILES, ROOT
+from ..browsers import ARTIFACTS, chromium
+from ..conftest import PROFILES
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = ROOT / "tests" / "artifacts"
 CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "Source Han", "WenQuanYi", "Droid Sans Fallback")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if CHROMIUM is None or not _has_playwright():
-        if os.environ.get("POLICYCALC_REQUIRE_BROWSER"):
-            pytest.fail("需要 chromium 和 playwright（.ci/run 会安装）")
-        pytest.skip("chromium 或 playwright 未安装")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                          args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as instance:
         yield instance
-        instance.close()
-
-
-def _has_playwright() -> bool:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")

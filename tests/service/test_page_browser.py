@@ -12,8 +12,6 @@ missing browser fails instead of skipping.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -22,11 +20,10 @@ import pytest
 
 from calculator.base.yamlio import read_file
 
-from ..conftest import PROFILES, ROOT, shipped_calculator
+from ..browsers import ARTIFACTS, chromium
+from ..conftest import PROFILES, shipped_calculator
 from .serving import running_service
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = ROOT / "tests" / "artifacts"
 AWARD = "global-500-first-entry-award"
 AS_OF = "2025-06-30"  # inside the 2022 policies' in-force period
 GLOBAL500 = PROFILES / "global500-first-entry.yaml"
@@ -40,19 +37,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if CHROMIUM is None or sync_playwright is None:
-        if os.environ.get("POLICYCALC_REQUIRE_BROWSER"):
-            pytest.fail("需要 chromium 和 playwright（.ci/run 会安装）")
-        pytest.skip("chromium 或 playwright 未安装")
-    with sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                          args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
