@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,8 +22,16 @@ _TRUE = {"是", "有", "true", "yes", "y", "1", "√", "✓", "对"}
 _FALSE = {"否", "无", "false", "no", "n", "0", "×", "✗", "不是"}
 #: What a multiple-choice cell holds for "none": the empty set, known, unlike a blank cell.
 _NONE = ("无", "没有")
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+#: An Excel date serial number, also written as text: 10000-109999 is 1927-05-18 to 2201-02-28.
+_SERIAL_TEXT = re.compile(r"^(?:1\d{5}|[1-9]\d{4})(?:\.0+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+#: Longer numbers are no count, amount or ratio anyone writes (and cost time to convert).
+MAX_DIGITS = 30
+#: A count with its unit: 2人, 3 名, 5家.
+_COUNT = re.compile(r"^([-+]?[\d,]+)\s*(?:人|名|个|位|家|项|年|次|件)$")
 
 
 def shown(raw: Any) -> str:
@@ -54,6 +62,7 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
             items = [str(item).strip() for item in raw]
         else:
             items = [item.strip() for item in LIST_SEPARATORS.split(str(raw)) if item.strip()]
+        items = [canonical(spec, item) for item in items]
         # Checked here: the model's own error for a wrong item is pydantic's English list.
         for item in items:
             if item not in spec.choices:
@@ -78,6 +87,8 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
         return _float_decimal(raw) if isinstance(raw, float) else raw
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))  # a code or a name the spreadsheet stored as a number
+    if spec.type == "enum" and isinstance(raw, str):
+        return canonical(spec, raw)
     return raw if isinstance(raw, str) else shown(raw)
 
 
@@ -88,21 +99,44 @@ def _date(raw: Any) -> date:
         return raw.date()
     if isinstance(raw, date):
         return raw
-    text = shown(raw)
+    if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool) \
+            and 10_000 <= raw < 110_000:
+        return _serial_date(raw)
+    text = shown(raw).strip()
+    if _SERIAL_TEXT.match(text):
+        return _serial_date(Decimal(text))
     match = _DATE.match(text) or _COMPACT_DATE.match(text)
     if match:
+        year, month, day, *clock = match.groups() + (None,) * (6 - len(match.groups()))
+        if any(part and int(part) for part in clock):
+            raise ValueError("应为日期（不带时间；午夜 00:00:00 可以）")
         try:
-            return date(*(int(part) for part in match.groups()))
+            return date(int(year), int(month), int(day))
         except ValueError:
             raise ValueError("日期不存在（月份应为 1–12，日不超过当月天数，如 2 月没有 30 日）") from None
     raise ValueError("应为日期，如 2021-03-05 或 2021年3月5日")
+
+
+def _serial_date(serial: int | float | Decimal) -> date:
+    """An Excel date serial number (days since 1899-12-30, as Excel counts from 1900-03-01)."""
+    if isinstance(serial, float) and not math.isfinite(serial):
+        raise ValueError("应为日期，如 2021-03-05 或 2021年3月5日")
+    if serial != int(serial):
+        raise ValueError("应为日期（不带时间）")
+    return _EXCEL_EPOCH + timedelta(days=int(serial))
 
 
 def _integer(raw: Any) -> int:
     if isinstance(raw, bool):
         raise ValueError("应为整数")
     if isinstance(raw, int):
+        if abs(raw) >= 10 ** MAX_DIGITS:
+            raise ValueError(f"数值过大（超过 {MAX_DIGITS} 位）")
         return raw
+    if isinstance(raw, str):
+        count = _COUNT.match(raw.strip())
+        if count:
+            raw = count.group(1)
     number = _decimal(raw)
     if number != number.to_integral_value():
         raise ValueError("应为整数")
@@ -120,8 +154,11 @@ def _float_decimal(raw: float) -> Decimal:
 def _decimal(raw: Any) -> Decimal:
     if isinstance(raw, bool):
         raise ValueError("应为数值")
+    text = "" if isinstance(raw, float) else shown(raw).replace(",", "").strip()
+    if len(text.lstrip("+-").replace(".", "", 1)) > MAX_DIGITS:
+        raise ValueError(f"数值过长（超过 {MAX_DIGITS} 位）")
     try:
-        number = _float_decimal(raw) if isinstance(raw, float) else Decimal(shown(raw).replace(",", ""))
+        number = _float_decimal(raw) if isinstance(raw, float) else Decimal(text)
     except InvalidOperation:
         raise ValueError("应为数值") from None
     if not number.is_finite():
@@ -142,3 +179,46 @@ def expected_text(spec: FieldSpec) -> str:
     if spec.type == "money":
         return "金额（元），可写 3000万、1.2亿 或 5000000"
     return TYPE_LABELS[spec.type]
+
+
+# --- Common spellings ----------------------------------------------------------------------
+# What people write for a choice instead of its catalogue value: the short and the official
+# names of districts, the education and title names used on diplomas and certificates, and
+# the usual words for a team role. Used by ``convert`` for every way facts arrive.
+
+ALIASES: dict[str, dict[str, str]] = {
+    "district": {
+        "园区": "苏州工业园区", "工业园区": "苏州工业园区", "苏州园区": "苏州工业园区",
+        "虎丘区": "苏州高新区", "高新区": "苏州高新区", "苏州高新技术产业开发区": "苏州高新区",
+        "苏州新区": "苏州高新区", "高新区（虎丘区）": "苏州高新区", "高新区(虎丘区)": "苏州高新区",
+        "苏州工业园": "苏州工业园区", "姑苏": "姑苏区", "吴中": "吴中区", "相城": "相城区",
+        "吴江": "吴江区", "张家港": "张家港市", "常熟": "常熟市", "太仓": "太仓市", "昆山": "昆山市",
+    },
+    "education": {
+        "博士研究生": "博士", "博士学位": "博士", "博士研究生学历": "博士",
+        "硕士研究生": "硕士", "硕士学位": "硕士", "硕士研究生学历": "硕士",
+        "大学本科": "本科", "学士": "本科", "学士学位": "本科",
+        "专科": "大专", "大学专科": "大专",
+    },
+    "title": {
+        "正高": "正高级", "教授": "正高级", "研究员": "正高级", "正高级工程师": "正高级",
+        "主任医师": "正高级",
+        "副高": "副高级", "副教授": "副高级", "副研究员": "副高级", "高级工程师": "副高级",
+        "副主任医师": "副高级",
+        "中级职称": "中级", "讲师": "中级", "工程师": "中级", "助理研究员": "中级", "主治医师": "中级",
+        "初级职称": "初级", "助理工程师": "初级", "助教": "初级",
+        "无职称": "无",
+    },
+    "role": {
+        "团队负责人": "团队带头人", "带头人": "团队带头人",
+        "核心成员": "团队核心成员",
+        "个人申报": "个人",
+    },
+}
+
+
+def canonical(spec: FieldSpec, text: str) -> str:
+    """The catalogue value for a common spelling of a choice; other text as it is."""
+    if text in spec.choices:
+        return text
+    return ALIASES.get(spec.name, {}).get(text.replace(" ", ""), text)
