@@ -76,8 +76,15 @@ def test_all_rows_bad_is_still_a_successful_run(tmp_path: Path) -> None:
     assert code == 0 and output.strip().endswith("读取 2 行，输出 2 行，其中 2 行有错误")
     with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[2][4] == ("列“出生日期”，值“明天”：应为日期，如 2021-03-05 或 2021年3月5日；"
-                          "应填：日期，如 2021-03-05")
+    assert rows[2][rows[0].index("错误")] == ("列“出生日期”，值“明天”：应为日期，如 2021-03-05 或 2021年3月5日；"
+                                            "应填：日期，如 2021-03-05")
+    # the first refused rows are named on the terminal, all of them in the errors table
+    assert "第 2 行，列“出生日期”，值“1990-02-30”：日期不存在" in output
+    assert "第 3 行，列“出生日期”，值“明天”" in output
+    with (tmp_path / "out.errors.csv").open(encoding="utf-8-sig", newline="") as handle:
+        errors = list(csv.reader(handle))
+    assert errors[0] == ["行号", "列", "值", "问题", "应填"]
+    assert errors[2] == ["3", "出生日期", "明天", "应为日期，如 2021-03-05 或 2021年3月5日", "日期，如 2021-03-05"]
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
@@ -115,7 +122,7 @@ def test_clause_lists_the_closest_applicants(tmp_path: Path) -> None:
     assert "需补充：申报角色、人才计划" in output
     outputs = output.strip().splitlines()[-2]
     assert outputs == (f"输出：{tmp_path / 'out.csv'}、{tmp_path / 'out.summary.csv'}、"
-                       f"{tmp_path / 'out.clauses.csv'}")
+                       f"{tmp_path / 'out.clauses.csv'}、{tmp_path / 'out.errors.csv'}")
 
 
 def test_clause_shows_the_first_twenty_and_points_to_the_file(tmp_path: Path) -> None:
@@ -141,7 +148,7 @@ def test_unknown_columns_are_a_warning_not_an_error(tmp_path: Path) -> None:
     source = write_csv(tmp_path / "in.csv", ["姓名", "出生日其"], [["甲", "1990-01-01"]])
     code, output = run("screen", str(source), "-o", str(tmp_path / "out.csv"))
     assert code == 0
-    assert "注意：列“出生日其”不是档案字段，已忽略；是否想写 出生日期？" in output
+    assert "注意：列“出生日其”不是档案字段，已原样带到输出；是否想写 出生日期？" in output
     assert output.strip().endswith("其中 0 行有错误")
 
 

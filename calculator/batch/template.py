@@ -60,7 +60,8 @@ def write_template(kind: str, path: Path, *, force: bool = False) -> Path:
             writer.sheet("填写说明", "help", ("列名", "字段名", "填写要求", "示例"), iter([
                 *([header_of(kind, n), n, "必填" if n == "name" else expected_text(specs[n]),
                    EXAMPLES[kind].get(n)] for n in names),
-                [EXAMPLE_COLUMN, "", "只有模板的示例行填写（筛查时跳过该行）；申请人的行留空", EXAMPLE_MARK]]),
+                [EXAMPLE_COLUMN, "", "只有模板的示例行填写（筛查时跳过该行）；申请人的行留空",
+                 EXAMPLE_MARK]]),
                 {"列名": 24, "字段名": 26, "填写要求": 60, "示例": 30})
     return path
 
