@@ -76,15 +76,16 @@ def test_all_rows_bad_is_still_a_successful_run(tmp_path: Path) -> None:
     assert code == 0 and output.strip().endswith("读取 2 行，输出 2 行，其中 2 行有错误")
     with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[2][rows[0].index("错误")] == ("列“出生日期”，值“明天”：应为日期，如 2021-03-05 或 2021年3月5日；"
-                                            "应填：日期，如 2021-03-05")
+    assert rows[2][rows[0].index("错误")] == (
+        "列“出生日期”，值“明天”：应为日期，如 2021-03-05 或 2021年3月5日；应填：日期，如 2021-03-05")
     # the first refused rows are named on the terminal, all of them in the errors table
     assert "第 2 行，列“出生日期”，值“1990-02-30”：日期不存在" in output
     assert "第 3 行，列“出生日期”，值“明天”" in output
     with (tmp_path / "out.errors.csv").open(encoding="utf-8-sig", newline="") as handle:
         errors = list(csv.reader(handle))
     assert errors[0] == ["行号", "列", "值", "问题", "应填"]
-    assert errors[2] == ["3", "出生日期", "明天", "应为日期，如 2021-03-05 或 2021年3月5日", "日期，如 2021-03-05"]
+    assert errors[2] == ["3", "出生日期", "明天", "应为日期，如 2021-03-05 或 2021年3月5日",
+                         "日期，如 2021-03-05"]
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [

@@ -20,8 +20,8 @@ from bench.synthetic import applicants, cells, credit_code
 from calculator import Calculator
 from calculator.base.errors import ProfileError, RuleFileError
 from calculator.batch.columns import header_of, input_fields
-from calculator.batch.run import screen_table
 from calculator.batch.gaps import gap
+from calculator.batch.run import screen_table
 from calculator.profiles.models import PROFILE_MODELS, profile_values
 from calculator.results.report import Report
 from calculator.rules.linting import _fields_read
