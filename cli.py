@@ -21,6 +21,7 @@ from rich.text import Text
 
 from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.base.money import format_money
+from calculator.batch.outputs import Terminated
 from calculator.batch.run import BatchResult, screen_table
 from calculator.batch.template import write_template
 from calculator.results.amounts import describe
@@ -283,12 +284,16 @@ def screen(
         err.print(Text("错误：", style="bold red") + Text(f"--kind 应为 company 或 talent，实际为 {kind!r}"))
         raise typer.Exit(2)
     kept = [k.strip() for k in keep.replace("，", ",").split(",") if k.strip()] if keep is not None else None
-    with ExitStack() as stack:
-        progress = _progress_reporter(stack)
-        result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
-                                           clauses=clause or None, workers=workers,
-                                           progress=progress, sheet=sheet, header_row=header_row,
-                                           keep=kept))
+    try:
+        with ExitStack() as stack:
+            progress = _progress_reporter(stack)
+            result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
+                                               clauses=clause or None, workers=workers,
+                                               progress=progress, sheet=sheet, header_row=header_row,
+                                               keep=kept))
+    except (KeyboardInterrupt, Terminated):
+        err.print(Text("已中断：", style="bold red") + Text("原有的结果文件未改动，临时文件已删除"))
+        raise typer.Exit(130) from None
     _render_batch(result)
 
 

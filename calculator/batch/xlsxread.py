@@ -351,7 +351,7 @@ class XlsxBook:
             return None
         finally:
             stream.handle.close()
-        match = re.search(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3}\d{1,7}:)?([A-Z]{1,3})(\d{1,7})"', head)
+        match = re.search(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+\d+:)?([A-Z]{1,8})(\d{1,12})"', head)
         if not match:
             return None
         rows, cols = int(match[3]), column_index(match[2].decode())
