@@ -105,7 +105,7 @@ def test_the_output_cannot_be_the_input_even_through_links(
 def test_the_template_never_replaces_a_file_without_force(tmp_path: Path) -> None:
     filled = tmp_path / "filled.xlsx"
     filled.write_bytes(b"a filled sheet")
-    with pytest.raises(ProfileError, match="已存在，未覆盖.*--force"):
+    with pytest.raises(ProfileError, match=r"已存在，未覆盖.*--force"):
         write_template("talent", filled)
     assert filled.read_bytes() == b"a filled sheet"
     write_template("talent", filled, force=True)
@@ -387,8 +387,8 @@ def test_hostile_jsonl_lines_are_row_errors(tmp_path: Path, calc: Calculator) ->
 def _bomb(path: Path, member: str, size: int, inline: bool = False) -> Path:
     """A workbook whose ``member`` holds one cell of ``size`` characters, compressed."""
     _base_xlsx(path)
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open(member, "w", force_zip64=True) as out:
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive, \
+            archive.open(member, "w", force_zip64=True) as out:
             if inline:
                 out.write(
                     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
