@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
 
-from ..base.errors import CalculatorError, ProfileError
+from ..base.errors import CalculatorError
 
 
 class OutputError(CalculatorError):
@@ -182,9 +182,3 @@ def interruptible() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def check_not_linked(path: Path) -> None:
-    """A directory given as an output file is a clear error, not an IsADirectoryError."""
-    if path.is_dir():
-        raise ProfileError(f"{path} 是文件夹，请给出输出文件名（如 结果.xlsx）")

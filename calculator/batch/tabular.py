@@ -442,15 +442,6 @@ def _pick_sheet(book: XlsxBook, name: str | None, header_row: int | None,
     return book.sheet(None)
 
 
-def sheet_names(path: Path) -> list[str]:
-    """The worksheets of a workbook, in order."""
-    book = XlsxBook(path)
-    try:
-        return [s.name for s in book.sheets]
-    finally:
-        book.close()
-
-
 # --- JSONL -------------------------------------------------------------------------------
 
 

@@ -46,7 +46,8 @@ CHUNK = 1 << 16
 _DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
 _CELL_REF = re.compile(r"^([A-Z]{1,3})(\d{1,7})$")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"')
-_INT = re.compile(r"^-?\d{1,15}$")
+#: Integers are kept exact (an 18-digit id a program wrote as a number), up to 30 digits.
+_INT = re.compile(r"^-?\d{1,30}$")
 _EPOCH_1900 = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
 

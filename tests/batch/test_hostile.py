@@ -387,30 +387,32 @@ def test_hostile_jsonl_lines_are_row_errors(tmp_path: Path, calc: Calculator) ->
 def _bomb(path: Path, member: str, size: int, inline: bool = False) -> Path:
     """A workbook whose ``member`` holds one cell of ``size`` characters, compressed."""
     _base_xlsx(path)
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive, \
-            archive.open(member, "w", force_zip64=True) as out:
-            if inline:
-                out.write(
-                    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                    b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>\xe5\xa7\x93\xe5\x90\x8d</t>'
-                    b'</is></c><c r="B1" t="inlineStr"><is><t>\xe5\xad\xa6\xe5\x8e\x86</t></is></c></row>'
-                    b'<row r="2"><c r="A2" t="inlineStr"><is><t>'
-                )
-            else:
-                out.write(
-                    b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                    b"<si><t>\xe5\xa7\x93\xe5\x90\x8d</t></si><si><t>\xe5\xad\xa6\xe5\x8e\x86</t></si><si><t>"
-                )
-            chunk = b"A" * (1 << 20)
-            for _ in range(size // len(chunk)):
-                out.write(chunk)
-            if inline:
-                out.write(
-                    b'</t></is></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>ok</t></is>'
-                    b"</c></row></sheetData></worksheet>"
-                )
-            else:
-                out.write(b"</t></si></sst>")
+    with (
+        zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open(member, "w", force_zip64=True) as out,
+    ):
+        if inline:
+            out.write(
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>\xe5\xa7\x93\xe5\x90\x8d</t>'
+                b'</is></c><c r="B1" t="inlineStr"><is><t>\xe5\xad\xa6\xe5\x8e\x86</t></is></c></row>'
+                b'<row r="2"><c r="A2" t="inlineStr"><is><t>'
+            )
+        else:
+            out.write(
+                b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b"<si><t>\xe5\xa7\x93\xe5\x90\x8d</t></si><si><t>\xe5\xad\xa6\xe5\x8e\x86</t></si><si><t>"
+            )
+        chunk = b"A" * (1 << 20)
+        for _ in range(size // len(chunk)):
+            out.write(chunk)
+        if inline:
+            out.write(
+                b'</t></is></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>ok</t></is>'
+                b"</c></row></sheetData></worksheet>"
+            )
+        else:
+            out.write(b"</t></si></sst>")
     return path
 
 
@@ -708,3 +710,95 @@ def test_the_templates_example_row_is_marked_and_skipped(tmp_path: Path, calc: C
     assert column(body, "结果", header)[0] == "示例行（未筛查）" and result.examples == 1
     assert column(body, "名称", header) == ["张三", "赵六"]
     assert result.summary is not None and result.summary.applicants == 1
+
+
+# --- more on outputs ---------------------------------------------------------------------------
+
+
+def test_tables_a_previous_run_left_beside_the_output_go_with_the_new_results(
+    tmp_path: Path, calc: Calculator
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + person(1) + "乙,1990-02-30,,,,,\n", encoding="utf-8")
+    target = tmp_path / "out.csv"
+    screen(source, target, calc, clauses=["individual-talent-support"])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == [
+        "out.clauses.csv",
+        "out.csv",
+        "out.errors.csv",
+        "out.summary.csv",
+    ]
+    source.write_text(HEADER + person(1), encoding="utf-8")
+    result = screen(source, target, calc)
+    # no stale per-clause list or errors table from the run before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == [
+        "out.csv",
+        "out.summary.csv",
+    ]
+    assert result.outputs == [target, tmp_path / "out.summary.csv"]
+
+
+def test_a_full_disk_midway_is_one_line_and_changes_nothing(
+    tmp_path: Path, calc: Calculator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calculator.batch import xlsxwrite
+
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + "".join(person(i) for i in range(300)), encoding="utf-8")
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"previous")
+    written = {"rows": 0}
+    original = xlsxwrite.XlsxWriter.row
+
+    def row(self: Any, values: Any, style: Any = None) -> None:
+        written["rows"] += 1
+        if written["rows"] > 100:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        original(self, values, style)
+
+    monkeypatch.setattr(xlsxwrite.XlsxWriter, "row", row)
+    with pytest.raises(OutputError) as info:
+        screen(source, target, calc)
+    assert str(info.value) == f"磁盘空间不足，无法写入 {tmp_path}；原有的结果文件未改动"
+    assert target.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_only_temp_files_of_ended_processes_are_removed(tmp_path: Path) -> None:
+    from calculator.batch.outputs import remove_stale, temp_name
+
+    target = tmp_path / "结果.xlsx"
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    dead = temp_name(target, int(ended.stdout))
+    live = temp_name(target, os.getppid())
+    other = tmp_path / f".其他.xlsx.tmp-{int(ended.stdout)}"  # not beside this target
+    for path in (dead, live, other):
+        path.write_bytes(b"partial")
+    assert dead.name == f".结果.xlsx.tmp-{int(ended.stdout)}"
+    assert remove_stale([target]) == [dead]
+    assert live.exists() and other.exists() and not dead.exists()
+
+
+def test_jsonl_keeps_the_named_keys(tmp_path: Path, calc: Calculator) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps({"申请编号": "J-1", "姓名": "张三", "学历": "博士研究生"}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    result = screen(source, tmp_path / "out.jsonl", calc, keep=["申请编号"])
+    assert result.with_errors == 0
+    [row] = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert row["columns"] == {"申请编号": "J-1"} and row["errors"] == []
+    # without --keep an unknown key of a JSONL row is that row's error, as before
+    result = screen(source, tmp_path / "out2.jsonl", calc)
+    assert result.with_errors == 1
+
+
+def test_a_csv_split_by_carriage_returns_alone_is_refused(tmp_path: Path, calc: Calculator) -> None:
+    source = tmp_path / "mac.csv"
+    source.write_bytes((HEADER + "".join(person(i) for i in range(2000))).replace("\n", "\r").encode())
+    with pytest.raises(ProfileError, match="单独的回车符"):
+        screen(source, tmp_path / "out.csv", calc)
+    assert not (tmp_path / "out.csv").exists()
