@@ -130,7 +130,8 @@ class CellError:
         if self.column:
             where += f"，列“{self.column}”"
         if self.value:
-            where += f"，值“{self.value}”"
+            value = self.value if len(self.value) <= 200 else self.value[:199] + "…"
+            where += f"，值“{value}”"
         return f"{where}：{self.message}"
 
 

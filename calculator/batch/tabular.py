@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -123,13 +124,18 @@ class _Record:
 def _cells(record: _Record, headers: Sequence[str]) -> InputRow:
     number, values = record.number, record.values
     if record.problem:
-        return InputRow(number, {}, record.problem)
+        # The cells (an XLSX row with one oversized cell still has the others) still carry
+        # the office's own columns to the output.
+        kept = {h: v for h, v in zip(headers, values, strict=False)
+                if h and v is not None and not isinstance(v, Oversized)}
+        return InputRow(number, kept, record.problem)
     # A column without a header may lie within the header row too: XLSX pads it with empty
     # cells to the widest row.
     extra = [i for i in range(len(values)) if (i >= len(headers) or not headers[i])
              and values[i] not in (None, "")]
     if extra:
-        return InputRow(number, {}, f"第 {extra[0] + 1} 列有数据但没有列名（共 {len(headers)} 个列名）")
+        kept = {h: values[i] for i, h in enumerate(headers) if h and i < len(values)}
+        return InputRow(number, kept, f"第 {extra[0] + 1} 列有数据但没有列名（共 {len(headers)} 个列名）")
     cells = {h: values[i] if i < len(values) else None for i, h in enumerate(headers) if h}
     notes = tuple(f"列“{headers[i]}”是合并单元格，已填入第 {source} 行的值“{_short(values[i])}”"
                   for i, source in sorted(record.filled.items()) if i < len(headers) and headers[i])
@@ -556,7 +562,9 @@ class Writer:
             refuse_overwriting(source, [path, *siblings])
         remove_stale([path, *siblings])
         self._outputs = OutputSet()
-        self._outputs.obsolete = siblings
+        # A screening's tables go together: one the previous run wrote beside the output
+        # and this run does not is removed with the new results in place.
+        self._outputs.obsolete = siblings if source is not None else []
         self._xlsx: XlsxWriter | None = None
         self._handle: IO[str] | None = None
         self._csv: Any = None
@@ -597,11 +605,11 @@ class Writer:
                 self._xlsx.start_sheet(sheet, header, widths)
             elif self.format == ".csv":
                 # The BOM makes Excel read the Chinese text as UTF-8.
-                self._handle = temp.open("w", encoding="utf-8-sig", newline="")
+                self._handle = temp.open("w", encoding="utf-8-sig", newline="", errors="replace")
                 self._csv = csv.writer(self._handle)
                 self._csv.writerow(header)
             else:
-                self._handle = temp.open("w", encoding="utf-8")
+                self._handle = temp.open("w", encoding="utf-8", errors="replace")
                 self._header = header
         self._guard(begin)
 
@@ -650,14 +658,14 @@ class Writer:
 
         def write_file() -> None:
             if self.format == ".csv":
-                with temp.open("w", encoding="utf-8-sig", newline="") as handle:
+                with temp.open("w", encoding="utf-8-sig", newline="", errors="replace") as handle:
                     out = csv.writer(handle)
                     out.writerow(header)
                     for row in rows:
                         assert not isinstance(row, dict)
                         out.writerow([csv_cell(v) for v in row])
             else:
-                with temp.open("w", encoding="utf-8") as handle:
+                with temp.open("w", encoding="utf-8", errors="replace") as handle:
                     for row in rows:
                         if not isinstance(row, dict):
                             row = dict(zip(header, row, strict=True))
@@ -707,4 +715,6 @@ def csv_cell(value: Any) -> Any:
         return format(value, "f") if value.is_finite() else str(value)
     if isinstance(value, Oversized):
         return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
     return value

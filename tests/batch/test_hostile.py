@@ -802,3 +802,18 @@ def test_a_csv_split_by_carriage_returns_alone_is_refused(tmp_path: Path, calc: 
     with pytest.raises(ProfileError, match="单独的回车符"):
         screen(source, tmp_path / "out.csv", calc)
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_refused_row_still_carries_the_offices_own_columns(tmp_path: Path, calc: Calculator) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["申请编号", "姓名", "学历", "工作单位"])
+    sheet.append(["A-1", "张三", "博士", "x" * 40_000])
+    sheet.append(["A-2", "李四", "博士", "乙公司"])
+    book.save(tmp_path / "in.xlsx")
+    result = screen(tmp_path / "in.xlsx", tmp_path / "out.csv", calc)
+    body = accounted(result, 2, 1, tmp_path / "out.csv")
+    header = output_rows(tmp_path / "out.csv")[0]
+    assert column(body, "申请编号", header) == ["A-1", "A-2"]
+    assert "超过每格 32767 个字符" in column(body, "错误", header)[0]

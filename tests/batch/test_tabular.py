@@ -101,7 +101,8 @@ def test_a_row_with_cells_beyond_the_header_is_a_row_problem(tmp_path: Path) -> 
     path = tmp_path / "wide.csv"
     path.write_text("姓名,学历\n张三,博士,备注\n李四,硕士,\n王五\n", encoding="utf-8")
     rows = read(path)[1]
-    assert rows[0].problem == "第 3 列有数据但没有列名（共 2 个列名）" and rows[0].cells == {}
+    assert rows[0].problem == "第 3 列有数据但没有列名（共 2 个列名）"
+    assert rows[0].cells == {"姓名": "张三", "学历": "博士"}  # kept to carry the office's own columns
     assert rows[1].problem is None and rows[1].cells == {"姓名": "李四", "学历": "硕士"}
     assert rows[2].cells == {"姓名": "王五", "学历": None}
 
