@@ -809,9 +809,16 @@ def test_a_refused_row_still_carries_the_offices_own_columns(tmp_path: Path, cal
     sheet = book.active
     assert sheet is not None
     sheet.append(["申请编号", "姓名", "学历", "工作单位"])
-    sheet.append(["A-1", "张三", "博士", "x" * 40_000])
+    sheet.append(["A-1", "张三", "博士", "x" * 100])
     sheet.append(["A-2", "李四", "博士", "乙公司"])
-    book.save(tmp_path / "in.xlsx")
+    book.save(tmp_path / "plain.xlsx")
+    # a cell longer than Excel allows (openpyxl would cut it): written into the XML directly
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as plain, zipfile.ZipFile(tmp_path / "in.xlsx", "w") as out:
+        for item in plain.infolist():
+            data = plain.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"x" * 100, b"x" * 40_000)
+            out.writestr(item, data)
     result = screen(tmp_path / "in.xlsx", tmp_path / "out.csv", calc)
     body = accounted(result, 2, 1, tmp_path / "out.csv")
     header = output_rows(tmp_path / "out.csv")[0]
