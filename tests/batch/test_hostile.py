@@ -444,26 +444,41 @@ def _shared_sheet(path: Path) -> None:
         )
 
 
+#: Runs the command line and, as it exits, reports the process's own peak resident memory
+#: (VmHWM: per address space, so unlike ru_maxrss it does not include what the test
+#: process held when it started the child).
+_MEASURED = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    try:
+        peak = next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]
+    except OSError:
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stderr.write(f"\\nPEAK-KB {peak}\\n")
+"""
+
+
 def _rss(args: list[str], cwd: Path) -> tuple[int, str]:
     """Run the command line in a child process; its peak RSS in MiB, and its output."""
-    run = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert run.stdout is not None
-    output = run.stdout.read().decode()
-    _, status, usage = os.wait4(run.pid, 0)
-    run.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_maxrss // 1024, output
+    run = subprocess.run([sys.executable, "-c", _MEASURED, str(ROOT / "cli.py"), *args], cwd=cwd,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    text, _, peak = run.stdout.decode().rpartition("PEAK-KB ")
+    lines = text.rstrip().splitlines()
+    # stdout and stderr are not ordered in the pipe: the summary line is wherever it landed
+    summary = [line for line in lines if line.startswith("读取 ")]
+    return int(peak) // 1024, "\n".join([line for line in lines if not line.startswith("读取 ")] + summary)
 
 
 def test_xlsx_bombs_are_refused_and_huge_cells_are_never_held(tmp_path: Path) -> None:
     baseline_source = tmp_path / "tiny.csv"
     baseline_source.write_text(HEADER + person(1), encoding="utf-8")
     baseline, _ = _rss(["screen", str(baseline_source), "-o", "tiny-out.csv", "--as-of", AS_OF], tmp_path)
+    assert 20 < baseline < 150, baseline
     # a 256 MiB shared string in a file of a few hundred KB: refused before it is inflated
     bomb = _bomb(tmp_path / "bomb.xlsx", "xl/sharedStrings.xml", 256 << 20)
     _shared_sheet(bomb)
@@ -482,6 +497,16 @@ def test_xlsx_bombs_are_refused_and_huge_cells_are_never_held(tmp_path: Path) ->
     _shared_sheet(near)
     peak, output = _rss(["screen", str(near), "-o", "out.csv", "--as-of", AS_OF], tmp_path)
     assert "超过每格 32767 个字符" in output and peak < baseline + 64, (peak, baseline, output)
+    # a CSV of rows near the limits: 1000 cells of 30,000 characters, and a row over 1 MiB
+    fat = tmp_path / "fat.csv"
+    with fat.open("w", encoding="utf-8") as handle:
+        handle.write(HEADER)
+        for i in range(2000):
+            handle.write(f"申请人{i}," + "字" * 30_000 + ",博士,,,,\n" if i % 2 else person(i))
+        handle.write("申请人,1990-01-01," + "y" * (2 << 20) + "\n")
+    peak, output = _rss(["screen", str(fat), "-o", "fat.xlsx", "--as-of", AS_OF], tmp_path)
+    assert output.strip().endswith("读取 2001 行，输出 2001 行，其中 1001 行有错误"), output
+    assert peak < baseline + 64, (peak, baseline)
 
 
 def test_a_sheet_dimension_beyond_excel_is_refused(tmp_path: Path) -> None:
