@@ -849,3 +849,35 @@ def test_a_refused_row_still_carries_the_offices_own_columns(tmp_path: Path, cal
     header = output_rows(tmp_path / "out.csv")[0]
     assert column(body, "申请编号", header) == ["A-1", "A-2"]
     assert "超过每格 32767 个字符" in column(body, "错误", header)[0]
+
+
+def test_a_sheet_bomb_and_a_member_that_lies_about_its_size_are_refused(tmp_path: Path) -> None:
+    from calculator.batch.tabular import open_table
+
+    # the sheet itself inflates 256 MiB of one string from a few hundred KB
+    bomb = _bomb(tmp_path / "sheet-bomb.xlsx", "xl/worksheets/sheet1.xml", 256 << 20, inline=True)
+    assert bomb.stat().st_size < 2 << 20
+    with pytest.raises(ProfileError, match=r"压缩比.*疑似压缩炸弹"):
+        open_table(bomb)
+    # a member declaring 2 KB that inflates to 20 MiB: read only as far as declared, then refused
+    honest = tmp_path / "honest.xlsx"
+    _base_xlsx(honest)
+    body = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>' + b" " * (20 << 20)
+            + b"</sheetData></worksheet>")
+    with zipfile.ZipFile(honest, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", body)
+    raw = bytearray(honest.read_bytes())
+    size = len(body).to_bytes(4, "little")
+    lied = (2048).to_bytes(4, "little")
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = raw.find(signature)
+        while at >= 0:
+            if raw[at + offset:at + offset + 4] == size:
+                raw[at + offset:at + offset + 4] = lied
+            at = raw.find(signature, at + 4)
+    liar = tmp_path / "liar.xlsx"
+    liar.write_bytes(bytes(raw))
+    assert zipfile.ZipFile(liar).getinfo("xl/worksheets/sheet1.xml").file_size == 2048
+    with pytest.raises(ProfileError, match="无法读取"), open_table(liar) as table:
+        list(table.rows)
