@@ -233,6 +233,9 @@ class _CsvSplitter:
     def records(self) -> Iterator[_Record]:
         handle = self.handle
         head = handle.read(1 << 16)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ProfileError(f"{self.path}：文件是 UTF-16 编码（Excel 的“Unicode 文本”），"
+                               "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”")
         if b"\r" in head and b"\n" not in head and len(head) == 1 << 16:
             raise ProfileError(f"{self.path}：文件以单独的回车符（CR）分行，无法可靠地分出各行；"
                                "请在 Excel 中另存为“CSV UTF-8（逗号分隔）”")

@@ -827,6 +827,10 @@ def test_a_csv_split_by_carriage_returns_alone_is_refused(tmp_path: Path, calc: 
     with pytest.raises(ProfileError, match="单独的回车符"):
         screen(source, tmp_path / "out.csv", calc)
     assert not (tmp_path / "out.csv").exists()
+    utf16 = tmp_path / "unicode.csv"
+    utf16.write_bytes((HEADER + person(1)).encode("utf-16"))
+    with pytest.raises(ProfileError, match="UTF-16 编码"):
+        screen(utf16, tmp_path / "out.csv", calc)
 
 
 def test_a_refused_row_still_carries_the_offices_own_columns(tmp_path: Path, calc: Calculator) -> None:
