@@ -24,6 +24,7 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from ..base.errors import ProfileError
+from .xlsxwrite import column_letter
 
 #: Excel's own limits.
 MAX_CELL_CHARS = 32_767
@@ -367,7 +368,25 @@ def _is_date_code(code: str) -> bool:
     return bool(re.search(r"[dmyhs]|e(?![+-])|aaa|g", code)) and "general" not in code
 
 
-class _SharedStrings:
+class _Handlers:
+    """An expat content handler: ``_start``, ``_end`` and ``_text``."""
+
+    def attach(self, parser: Any) -> None:
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        raise NotImplementedError
+
+    def _end(self, name: str) -> None:
+        raise NotImplementedError
+
+    def _text(self, data: str) -> None:
+        raise NotImplementedError
+
+
+class _SharedStrings(_Handlers):
     """The workbook's shared strings as one UTF-8 buffer and their offsets."""
 
     def __init__(self) -> None:
@@ -378,11 +397,6 @@ class _SharedStrings:
         self._size = 0
         self._collect = False
         self._phonetic = False
-
-    def attach(self, parser: Any) -> None:
-        parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._text
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         tag = _local(name)
@@ -422,7 +436,7 @@ class _SharedStrings:
         return self.blob[self.offsets[index]:self.offsets[index + 1]].decode("utf-8", "replace")
 
 
-class _SheetReader:
+class _SheetReader(_Handlers):
     def __init__(self, book: XlsxBook, sheet: SheetInfo) -> None:
         self.book = book
         self.sheet = sheet
@@ -442,11 +456,6 @@ class _SheetReader:
         self._inline = False
         self._phonetic = False
         self._data = False
-
-    def attach(self, parser: Any) -> None:
-        parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._text
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         tag = _local(name)
@@ -511,7 +520,7 @@ class _SheetReader:
 
     def _cell(self) -> None:
         col = self._col
-        where = f"单元格 {_letters(col)}{self._row}"
+        where = f"单元格 {column_letter(col)}{self._row}"
         if col > MAX_SHEET_COLUMNS:
             self._problem = self._problem or f"{where} 超出 Excel 的列数上限"
             return
@@ -571,14 +580,6 @@ class _SheetReader:
             values[col - 1] = value
         self._cells = {}
         return RawRow(self._row, values, problem=self._problem)
-
-
-def _letters(col: int) -> str:
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _from_serial(serial: float, epoch: datetime) -> datetime:

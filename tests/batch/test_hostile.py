@@ -653,53 +653,20 @@ def test_a_sheet_with_titles_merged_cells_and_the_offices_own_ids(tmp_path: Path
     )
     assert isinstance(by_id["A-001"]["确定可得（元）"], (int, float))
     # the common spellings and the serial and midnight dates were understood
-    people = {
-        p: calc.evaluate(profile, as_of=datetime(2026, 11, 21).date())
-        for p, profile in [
-            (
-                "A-001",
-                _talent(
-                    name="张三",
-                    birth_date="1990-01-01",
-                    education="博士",
-                    role="个人",
-                    talent_programmes=["国家级人才计划"],
-                    employer="苏州甲公司",
-                    district="苏州工业园区",
-                    children_school_age=2,
-                    title="正高级",
-                ),
-            ),
-            (
-                "A-002",
-                _talent(
-                    name="李四",
-                    birth_date="1991-02-02",
-                    education="硕士",
-                    role="团队带头人",
-                    talent_programmes=["姑苏重大创新团队"],
-                    employer="苏州甲公司",
-                    district="苏州高新区",
-                    children_school_age=1,
-                    title="副高级",
-                ),
-            ),
-            (
-                "A-003",
-                _talent(
-                    name="王五",
-                    birth_date="1992-03-03",
-                    education="博士",
-                    role="个人",
-                    talent_programmes=["顶尖人才"],
-                    employer="苏州甲公司",
-                    district="苏州高新区",
-                    children_school_age=0,
-                    title="副高级",
-                ),
-            ),
-        ]
+    common = {"employer": "苏州甲公司"}
+    expected = {
+        "A-001": dict(name="张三", birth_date="1990-01-01", education="博士", role="个人",
+                      talent_programmes=["国家级人才计划"], district="苏州工业园区",
+                      children_school_age=2, title="正高级"),
+        "A-002": dict(name="李四", birth_date="1991-02-02", education="硕士", role="团队带头人",
+                      talent_programmes=["姑苏重大创新团队"], district="苏州高新区",
+                      children_school_age=1, title="副高级"),
+        "A-003": dict(name="王五", birth_date="1992-03-03", education="博士", role="个人",
+                      talent_programmes=["顶尖人才"], district="苏州高新区", children_school_age=0,
+                      title="副高级"),
     }
+    people = {key: calc.evaluate(_talent(**common, **data), as_of=datetime(2026, 11, 21).date())
+              for key, data in expected.items()}
     for key, report in people.items():
         eligible = {r.clause_id for r in report.by_status("eligible")}
         listed = {line.split(" ", 1)[0] for line in (by_id[key]["符合的条款"] or "").splitlines()}
