@@ -42,6 +42,8 @@ MAX_RATIO = 400
 #: A ratio only matters for members large enough to cost something.
 RATIO_FLOOR = 16 << 20
 MAX_MERGES = 200_000
+#: Cells all merged ranges cover together: filling them costs time per cell.
+MAX_MERGED_CELLS = 4 << 20
 CHUNK = 1 << 16
 
 _DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
@@ -306,6 +308,10 @@ class XlsxBook:
             raise ProfileError(f"{self.path}：无法读取：{err}") from None
         finally:
             stream.handle.close()
+        covered = sum((r2 - r1 + 1) * (c2 - c1 + 1) for r1, c1, r2, c2 in found)
+        if covered > MAX_MERGED_CELLS:
+            raise ProfileError(f"{self.path}：工作表“{sheet.name}”的合并单元格共覆盖 {covered} 个单元格，"
+                               f"超过上限 {MAX_MERGED_CELLS}，拒绝读取")
         found.sort()
         return found
 

@@ -522,6 +522,17 @@ def test_a_sheet_dimension_beyond_excel_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ProfileError, match="上限"):
         open_table(path)
+    # merged ranges covering the whole sheet would cost a fill per cell: refused
+    _base_xlsx(path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/worksheets/sheet1.xml",
+                         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                         '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c></row>'
+                         '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+                         '</sheetData><mergeCells count="1"><mergeCell ref="A2:XFD1048576"/></mergeCells>'
+                         "</worksheet>")
+    with pytest.raises(ProfileError, match="合并单元格共覆盖"), open_table(path) as table:
+        list(table.rows)
 
 
 # --- formula-safe output -----------------------------------------------------------------------
