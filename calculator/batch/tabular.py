@@ -435,7 +435,7 @@ def _pick_sheet(book: XlsxBook, name: str | None, header_row: int | None,
     placed first has none); else the first visible sheet."""
     if name is not None or score is None or len(book.sheets) == 1:
         return book.sheet(name)
-    for sheet in book.sheets:
+    for sheet in book.sheets[:50]:  # a workbook of thousands of sheets is not previewed whole
         if sheet.hidden:
             continue
         rows = book.rows(sheet, fill_merged=False)

@@ -42,6 +42,10 @@ MAX_RATIO = 400
 #: A ratio only matters for members large enough to cost something.
 RATIO_FLOOR = 16 << 20
 MAX_MERGES = 200_000
+#: Distinct shared strings (4 bytes of offset each); Excel itself writes at most a few million.
+MAX_SHARED_STRINGS = 8 << 20
+#: Cell formats Excel allows.
+MAX_CELL_FORMATS = 65_536
 #: Cells all merged ranges cover together: filling them costs time per cell.
 MAX_MERGED_CELLS = 4 << 20
 CHUNK = 1 << 16
@@ -241,7 +245,7 @@ class XlsxBook:
                     custom[int(attrs.get("numFmtId", "-1"))] = attrs.get("formatCode", "")
             elif tag == "cellXfs":
                 where["xfs"] = True
-            elif tag == "xf" and where["xfs"]:
+            elif tag == "xf" and where["xfs"] and len(formats) < MAX_CELL_FORMATS:
                 try:
                     formats.append(int(attrs.get("numFmtId", "0")))
                 except ValueError:
@@ -397,7 +401,7 @@ class _SharedStrings(_Handlers):
 
     def __init__(self) -> None:
         self.blob = bytearray()
-        self.offsets = array("Q", [0])
+        self.offsets = array("I", [0])  # the buffer is at most 128 MiB
         self.oversized: dict[int, int] = {}
         self._parts: list[str] = []
         self._size = 0
@@ -427,6 +431,8 @@ class _SharedStrings(_Handlers):
             self._phonetic = False
         elif tag == "si":
             index = len(self.offsets) - 1
+            if index >= MAX_SHARED_STRINGS:
+                raise ProfileError(f"工作簿的共享字符串超过 {MAX_SHARED_STRINGS} 个，拒绝读取")
             if self._size > MAX_CELL_CHARS:
                 self.oversized[index] = self._size
             else:
