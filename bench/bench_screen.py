@@ -38,7 +38,7 @@ from calculator.rules.conditions import Outcome, evaluate
 
 from .synthetic import applicants, cells
 
-AS_OF = date(2026, 11, 21)
+AS_OF = date(2025, 6, 30)
 Profile = CompanyProfile | TalentProfile
 
 

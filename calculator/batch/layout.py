@@ -66,6 +66,11 @@ def _near_line(hit: Hit) -> str:
     return f"{hit.clause_id} {hit.title}：{'；'.join(hit.reasons)}〔{hit.citation}〕"
 
 
+def _caveat_lines(hits: tuple[Hit, ...]) -> str:
+    """Each shown clause's caveats once, under its id: the readings a result rests on."""
+    return "\n".join(f"{hit.clause_id}：{caveat}" for hit in hits for caveat in hit.caveats)
+
+
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -73,16 +78,18 @@ def _money(value: Decimal | None) -> str | None:
 def _hit_json(hit: Hit) -> dict[str, Any]:
     return {"clause_id": hit.clause_id, "title": hit.title, "amount": hit.amount,
             "min": _money(hit.min), "max": _money(hit.max), "citation": hit.citation,
-            "missing": list(hit.missing), "reasons": list(hit.reasons)}
+            "missing": list(hit.missing), "reasons": list(hit.reasons),
+            "support": hit.support, "support_label": hit.support_label, "caveats": list(hit.caveats)}
 
 
 RESULT_COLUMNS = ("名称", "类型", "结果", "符合条款数", "待补充条款数", "差一项条款数",
                   "确定可得（元）", "最高（元）", "金额说明", "需补充的信息", "符合的条款",
-                  "待补充信息的条款", "差一项的条款", "错误", "备注")
+                  "待补充信息的条款", "差一项的条款", "适用的政策导向（不计入支持）",
+                  "提示（规则的理解与需认定的事项）", "错误", "备注")
 WIDTHS = {"行号": 7, "名称": 22, "类型": 10, "结果": 14, "符合条款数": 8, "待补充条款数": 8,
           "差一项条款数": 8, "确定可得（元）": 16, "最高（元）": 16, "金额说明": 26,
           "需补充的信息": 30, "符合的条款": 60, "待补充信息的条款": 44, "差一项的条款": 60,
-          "错误": 60, "备注": 36}
+          "适用的政策导向（不计入支持）": 36, "提示（规则的理解与需认定的事项）": 50, "错误": 60, "备注": 36}
 EXAMPLE_OUTCOME = "示例行（未筛查）"
 
 
@@ -114,10 +121,10 @@ class RowFormatter:
         notes = "\n".join(row.notes)
         start = [row.number, *row.passthrough, row.name, kind]
         if row.example:
-            return [*start, EXAMPLE_OUTCOME, *[""] * 11, notes]
+            return [*start, EXAMPLE_OUTCOME, *[""] * 13, notes]
         if row.errors or row.screening is None:
             errors = "\n".join(_error_text(e.column, e.value, e.message) for e in row.errors)
-            return [*start, "有错误", *[""] * 10, errors, notes]
+            return [*start, "有错误", *[""] * 12, errors, notes]
         s = row.screening
         outcome = f"符合 {len(s.eligible)} 项" if s.eligible else "暂无符合的条款"
         note = "" if s.total_max is not None else max_text(s)
@@ -125,7 +132,9 @@ class RowFormatter:
                 s.total_min, s.total_max, note, "、".join(missing_fields(s)),
                 "\n".join(map(_amount_line, s.eligible)),
                 "\n".join(map(_clause_line, s.needs_info)),
-                "\n".join(map(_near_line, s.near_misses)), "", notes]
+                "\n".join(map(_near_line, s.near_misses)),
+                "\n".join(f"{h.clause_id} {h.title}" for h in s.directions),
+                _caveat_lines(s.eligible + s.needs_info), "", notes]
 
     def structured(self, row: RowResult) -> dict[str, Any]:
         out: dict[str, Any] = {"row": row.number, "name": row.name, "kind": row.kind or None}
@@ -144,6 +153,7 @@ class RowFormatter:
         out.update(errors=[], eligible=[_hit_json(h) for h in s.eligible],
                    needs_info=[_hit_json(h) for h in s.needs_info],
                    near_misses=[_hit_json(h) for h in s.near_misses],
+                   directions=[_hit_json(h) for h in s.directions],
                    missing=missing_fields(s),
                    total_min=str(s.total_min), total_max=_money(s.total_max),
                    total_max_note=None if s.total_max is not None else max_text(s))

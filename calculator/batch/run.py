@@ -27,7 +27,7 @@ from typing import Any
 
 from ..base.errors import EvaluationError, ProfileError, did_you_mean
 from ..profiles.models import profile_values
-from ..profiles.values import is_blank
+from ..profiles.values import is_blank, shown
 from ..results.calculator import Calculator
 from ..results.screening import Hit
 from .columns import CellError, Columns, header_score, identity, parse_row, resolve
@@ -142,6 +142,11 @@ def _screen_row(calculator: Calculator, job: Job, row: InputRow,
     except EvaluationError as err:  # no result rather than a wrong one, and the batch goes on
         return RowResult(row.number, name, parsed.kind, (CellError(row.number, "", "", str(err)),),
                          notes=row.notes, passthrough=carried)
+    except ProfileError as err:  # facts that cannot be true on the evaluation date
+        headers = {field: header for header, field in columns.fields.get(parsed.kind, {}).items()}
+        return RowResult(row.number, name, parsed.kind, tuple(
+            CellError(row.number, headers.get(p.path, p.path), shown(row.cells.get(headers.get(p.path, ""))),
+                      p.message) for p in err.problems), notes=row.notes, passthrough=carried)
     gaps: tuple[tuple[str, float], ...] = ()
     if job.clauses and screening.near_misses:
         values = profile_values(parsed, job.as_of)

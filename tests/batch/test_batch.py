@@ -26,13 +26,13 @@ from calculator.profiles.models import PROFILE_MODELS, profile_values
 from calculator.results.report import Report
 from calculator.rules.linting import _fields_read
 
-AS_OF = date(2026, 11, 21)
+AS_OF = date(2025, 6, 30)
 PRICED = {"fixed", "up_to", "ratio", "tiers", "per_unit"}  # cash with a stated amount
 NOT_PRICED = {"case_by_case": "金额未明确（一事一议）", "non_monetary": "非资金支持",
               "tax": "税收优惠（不计入）"}
 # output columns of the first sheet (without pass-through columns)
 (NUMBER, NAME, KIND, OUTCOME, COUNT, NEEDS_COUNT, NEAR_COUNT, MIN, MAX, MAX_NOTE, MISSING, ELIGIBLE,
- NEEDS_INFO, NEAR, ERRORS, NOTES) = range(16)
+ NEEDS_INFO, NEAR, DIRECTIONS, CAVEATS, ERRORS, NOTES) = range(18)
 
 
 def headers_of(kind: str) -> list[str]:
@@ -171,7 +171,7 @@ def _expected_summary(calc: Calculator, reports: Iterable[Report]) -> dict[str, 
         return None if total is None or amount is None else total + amount
 
     for report in reports:
-        for result in report.results:
+        for result in report.supports():  # 政策导向 is never counted as a support
             tally = out[result.clause_id]
             tally["near"] += result.near_miss
             if result.status == "eligible":
@@ -206,7 +206,8 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
     rows = sheet_rows(target)
     assert rows[0] == ("行号", "名称", "类型", "结果", "符合条款数", "待补充条款数", "差一项条款数",
                        "确定可得（元）", "最高（元）", "金额说明", "需补充的信息", "符合的条款",
-                       "待补充信息的条款", "差一项的条款", "错误", "备注")
+                       "待补充信息的条款", "差一项的条款", "适用的政策导向（不计入支持）",
+                       "提示（规则的理解与需认定的事项）", "错误", "备注")
     body = rows[1:]
     assert len(body) == ROWS
     assert [row[NUMBER] for row in body] == list(range(2, ROWS + 2))
@@ -244,15 +245,15 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
     for index in valid:
         row = body[index]
         report = report_of[built["template_of"][index]]
-        eligible = [r for r in report.results if r.status == "eligible"]
+        eligible = report.supports("eligible")
         assert row[KIND] == "企业/机构" and row[ERRORS] is None
         assert row[OUTCOME] == (f"符合 {len(eligible)} 项" if eligible else "暂无符合的条款")
         assert set(ids(row[ELIGIBLE])) == {r.clause_id for r in eligible}, index
-        assert set(ids(row[NEEDS_INFO])) == {r.clause_id for r in report.by_status("needs_info")}
-        assert set(ids(row[NEAR])) == {r.clause_id for r in report.results if r.near_miss}
+        assert set(ids(row[NEEDS_INFO])) == {r.clause_id for r in report.supports("needs_info")}
+        assert set(ids(row[NEAR])) == {r.clause_id for r in report.supports() if r.near_miss}
         assert row[COUNT] == len(eligible)
-        assert row[NEEDS_COUNT] == len(report.by_status("needs_info"))
-        assert row[NEAR_COUNT] == sum(r.near_miss for r in report.results)
+        assert row[NEEDS_COUNT] == len(report.supports("needs_info"))
+        assert row[NEAR_COUNT] == sum(r.near_miss for r in report.supports())
         assert isinstance(row[MIN], (int, float)) and money(row[MIN]) == report.totals.min
         if report.totals.max is None:  # no number: a note says why
             assert row[MAX] is None
@@ -260,7 +261,7 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
         else:
             assert isinstance(row[MAX], (int, float)) and money(row[MAX]) == report.totals.max
             assert row[MAX_NOTE] is None
-        wanted = list(dict.fromkeys(m.label for r in report.by_status("needs_info") for m in r.missing))
+        wanted = list(dict.fromkeys(m.label for r in report.supports("needs_info") for m in r.missing))
         assert (row[MISSING] or "") == "、".join(wanted)  # each field once
     # ...including the citation and the missing fields, checked on a sample of rows
     for index in valid[::97]:
@@ -281,9 +282,12 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
                           "含待补充者的最高合计（元）")
     clause_rows, total = summary[1:-1], summary[-1]
     assert sorted(r[0] for r in clause_rows) == sorted(expected)
-    # in force first, by headcount then budget (unbounded first); the others after them
+    # in force first, by headcount then budget (unbounded first); then 政策导向; then not in force
+    group = {"施行中": 0, "施行中（政策导向）": 1}
+    groups = [group.get(r[3], 2) for r in clause_rows]
+    assert groups == sorted(groups) and set(groups) == {0, 1, 2}
+    assert all(r[3].startswith("未施行：") for r, g in zip(clause_rows, groups, strict=True) if g == 2)
     in_force = [r for r in clause_rows if r[3] == "施行中"]
-    assert clause_rows[:len(in_force)] == in_force
     def budget(value: Any) -> Decimal:
         return Decimal("Infinity") if value == "无上限" else Decimal(0) if isinstance(value, str) \
             else Decimal(str(value))
@@ -294,8 +298,8 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
         want = expected[row[0]]
         assert row[2] == "企业/机构"
         assert row[6:9] == (want["eligible"], want["needs_info"], want["near"]), row[0]
-        if row[3] != "施行中":
-            assert row[3].startswith("未施行：") and row[6:9] == (0, 0, 0)
+        if row[3] != "施行中":  # not in force, or a direction: nobody is counted
+            assert row[6:9] == (0, 0, 0)
         if want["kind"] in PRICED:
             assert money(row[9]) == want["min"]
             assert money(row[10]) == ("无上限" if want["max"] is None else want["max"])
@@ -323,12 +327,13 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
 
 # --- output formats ------------------------------------------------------------------------
 
-SMALL_HEADER = ["姓名", "出生日期", "学历", "人才计划", "申报角色", "工作所在板块", "工作单位"]
+SMALL_HEADER = ["姓名", "出生日期", "学历", "人才计划", "入选人才计划年份", "申报角色", "工作所在板块",
+                "工作单位"]
 SMALL = [
-    ["张三", "1988-07-01", "博士", "国家级人才计划", "个人", "苏州工业园区", "甲公司"],
-    ["李四", "1990-13-45", "硕士", "", "个人", "", ""],
-    ["王五", "", "", "", "", "", ""],
-    ["张三", "1988/7/1", "博士", "", "", "", "甲公司"],  # the same person again
+    ["张三", "1988-07-01", "博士", "国家级人才计划", "2023", "个人", "苏州工业园区", "甲公司"],
+    ["李四", "1990-13-45", "硕士", "", "", "个人", "", ""],
+    ["王五", "", "", "", "", "", "", ""],
+    ["张三", "1988/7/1", "博士", "", "", "", "", "甲公司"],  # the same person again
 ]
 
 
@@ -367,19 +372,20 @@ def test_jsonl_output_is_structured(tmp_path: Path, calc: Calculator) -> None:
     assert first["name"] == "张三" and first["kind"] == "talent" and first["errors"] == []
     report = calc.evaluate(PROFILE_MODELS["talent"].model_validate({
         "kind": "talent", "name": "张三", "birth_date": date(1988, 7, 1), "education": "博士",
-        "talent_programmes": ["国家级人才计划"], "role": "个人", "district": "苏州工业园区",
-        "employer": "甲公司"}), as_of=AS_OF)
+        "talent_programmes": ["国家级人才计划"], "talent_selected_year": 2023, "role": "个人",
+        "district": "苏州工业园区", "employer": "甲公司"}), as_of=AS_OF)
     def listed(key: str) -> set[str]:
         return {h["clause_id"] for h in first[key]}
 
-    assert listed("eligible") == {r.clause_id for r in report.by_status("eligible")}
-    assert listed("needs_info") == {r.clause_id for r in report.by_status("needs_info")}
-    assert listed("near_misses") == {r.clause_id for r in report.results if r.near_miss}
+    assert listed("eligible") == {r.clause_id for r in report.supports("eligible")}
+    assert listed("needs_info") == {r.clause_id for r in report.supports("needs_info")}
+    assert listed("near_misses") == {r.clause_id for r in report.supports() if r.near_miss}
     award = next(h for h in first["eligible"] if h["clause_id"] == "individual-talent-support")
     assert award == {"clause_id": "individual-talent-support", "title": "个人人才最高5000万元支持",
                      "amount": "最高 5000万元", "min": "0", "max": "50000000",
                      "citation": "《2022苏州“新年第一会”聚焦创新集群》 第4段（创新人才引育方面）",
-                     "missing": [], "reasons": []}
+                     "missing": [], "reasons": [], "support": "funding", "support_label": "资金奖补",
+                     "caveats": list(calc.bundle.clause("individual-talent-support").clause.caveats)}
     assert all(h["citation"] and h["missing"] for h in first["needs_info"])
     assert all(h["citation"] and h["reasons"] for h in first["near_misses"])
     assert first["total_min"] == str(report.totals.min)
@@ -400,7 +406,8 @@ def test_jsonl_output_is_structured(tmp_path: Path, calc: Calculator) -> None:
 def test_jsonl_input_rows_with_field_names_and_bad_lines(tmp_path: Path, calc: Calculator) -> None:
     source = tmp_path / "in.jsonl"
     lines = [
-        {"kind": "company", "name": "甲", "revenue": 300000000, "global500_first_entry_year": 2025},
+        {"kind": "company", "name": "甲", "revenue": 300000000, "global500_first_entry_year": 2025,
+         "district": "姑苏区"},
         {"类型": "人才", "姓名": "乙", "人才计划": ["顶尖人才"], "申报角色": "个人"},
         {"name": "丙", "revenue": "1亿", "营业收人": "1亿", "kind": "company"},
         {"name": "丁", "industry": "其他"},  # both kinds have these: which is it?
@@ -446,7 +453,7 @@ def test_a_kind_column_mixes_companies_and_people(tmp_path: Path, calc: Calculat
     body = sheet_rows(tmp_path / "out.xlsx")[1:]
     assert [r[KIND] for r in body] == ["企业/机构", "人才"] * 30
     for row, report in zip(body, expected, strict=True):
-        assert set(ids(row[ELIGIBLE])) == {r.clause_id for r in report.by_status("eligible")}
+        assert set(ids(row[ELIGIBLE])) == {r.clause_id for r in report.supports("eligible")}
         assert money(row[MIN]) == report.totals.min
     # the summary covers the clauses of both kinds
     summary = sheet_rows(tmp_path / "out.xlsx", 1)
@@ -472,8 +479,9 @@ CLAUSE_ROWS = [  # sheet row: (role, programmes)
 
 
 def test_clause_lists_who_qualifies_or_nearly_does_closest_first(tmp_path: Path, calc: Calculator) -> None:
-    header = ["姓名", "出生日期", "申报角色", "人才计划"]
-    rows = [[f"候选人{n}", "1990-02-30" if n == 9 else "1990-01-01", role, programmes]
+    # everyone works in Suzhou and was selected in 2023, inside the award's 2022–2025 window
+    header = ["姓名", "出生日期", "申报角色", "人才计划", "工作所在板块", "入选人才计划年份"]
+    rows = [[f"候选人{n}", "1990-02-30" if n == 9 else "1990-01-01", role, programmes, "吴中区", 2023]
             for n, (role, programmes) in enumerate(CLAUSE_ROWS, start=2)]
     source = write_xlsx(tmp_path / "in.xlsx", header, rows)
     target = tmp_path / "out.xlsx"
@@ -515,11 +523,12 @@ def test_clause_candidates_are_exactly_the_reports_eligible_needs_info_and_near_
     header, rows = talent_rows(300, seed=9)
     source = write_csv(tmp_path / "in.csv", header, rows)
     clause = "vitality-young-talent-startup-fund"
-    result = screen_table(source, tmp_path / "out.csv", as_of=AS_OF, clauses=[clause], calculator=calc)
+    as_of = date(2026, 11, 21)  # inside the 2026–2028 period of 苏政发〔2026〕55号
+    result = screen_table(source, tmp_path / "out.csv", as_of=as_of, clauses=[clause], calculator=calc)
     order = {"eligible": 0, "needs_info": 1, "ineligible": 2}
     expected = []
     for number, data in enumerate(applicants("talent", 300, seed=9), start=2):
-        item = calc.evaluate(PROFILE_MODELS["talent"].model_validate(data), as_of=AS_OF).result(clause)
+        item = calc.evaluate(PROFILE_MODELS["talent"].model_validate(data), as_of=as_of).result(clause)
         if item.status in ("eligible", "needs_info") or item.near_miss:
             # near misses by how far they are: the shortfall relative to the threshold
             profile = PROFILE_MODELS["talent"].model_validate(data)
@@ -528,8 +537,20 @@ def test_clause_candidates_are_exactly_the_reports_eligible_needs_info_and_near_
             expected.append((order[item.status], len(item.missing) if item.status == "needs_info" else far,
                              number, item.status))
     assert len({e[0] for e in expected}) == 3  # all three kinds occur
-    assert len({e[1] for e in expected if e[0] == 2}) > 1  # near misses at different distances
     assert [(n, s) for n, _, s, _ in result.candidates[clause]] == [(n, s) for _, _, n, s in sorted(expected)]
+
+
+def test_near_misses_are_ranked_by_how_far_they_are(tmp_path: Path) -> None:
+    fixture = Calculator.load(Path(__file__).parents[1] / "fixtures" / "rules")
+    rows = [["甲", "1亿", "苏州工业园区"], ["乙", "1.99亿", "苏州工业园区"], ["丙", "3亿", "吴江区"],
+            ["丁", "1.9亿", "苏州工业园区"], ["戊", "", "苏州工业园区"]]
+    source = write_csv(tmp_path / "in.csv", ["企业名称", "营业收入", "所在板块"], rows)
+    result = screen_table(source, tmp_path / "out.csv", as_of=date(2025, 6, 30), calculator=fixture,
+                          clauses=["revenue-award"])
+    # revenue >= 2亿: 1.99亿 is 0.5% short, 1.9亿 5%, 1亿 50%
+    assert [(name, status) for _, name, status, _ in result.candidates["revenue-award"]] == [
+        ("丙", "eligible"), ("戊", "needs_info"), ("乙", "ineligible"), ("丁", "ineligible"),
+        ("甲", "ineligible")]
 
 
 def test_unknown_clause_is_a_rule_error_with_a_did_you_mean(tmp_path: Path, calc: Calculator) -> None:

@@ -679,7 +679,7 @@ def test_a_sheet_with_titles_merged_cells_and_the_offices_own_ids(tmp_path: Path
     people = {key: calc.evaluate(_talent(**common, **data), as_of=datetime(2026, 11, 21).date())
               for key, data in expected.items()}
     for key, report in people.items():
-        eligible = {r.clause_id for r in report.by_status("eligible")}
+        eligible = {r.clause_id for r in report.supports("eligible")}
         listed = {line.split(" ", 1)[0] for line in (by_id[key]["符合的条款"] or "").splitlines()}
         assert listed == eligible, key
 
