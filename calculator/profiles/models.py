@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     ValidationError,
     WithJsonSchema,
+    model_validator,
 )
 
 from ..base.errors import Problem, ProfileError, did_you_mean
@@ -152,6 +153,24 @@ class _Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
     name: str = Field(title="名称", min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _common_spellings(cls, data: Any) -> Any:
+        """园区 for 苏州工业园区, 博士研究生 for 博士: the spellings table of ``values``
+        applies to YAML, JSON and HTTP profiles as it does to spreadsheet cells."""
+        from .values import ALIASES  # imported here: values needs the catalogue built from these models
+
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, table in ALIASES.items():
+            value = out.get(name)
+            if isinstance(value, str):
+                out[name] = table.get(value.strip().replace(" ", ""), value)
+            elif isinstance(value, (list, tuple)):
+                out[name] = [table.get(v.strip(), v) if isinstance(v, str) else v for v in value]
+        return out
 
 
 class CompanyProfile(_Profile):
