@@ -17,6 +17,8 @@ from typing import Any
 from ..base.errors import did_you_mean
 from .absent import NONE, is_no_word
 from .fields import TYPE_LABELS, FieldSpec
+from .spellings import ALIASES as ALIASES  # the table, for callers of this parser
+from .spellings import spelled
 
 LIST_SEPARATORS = re.compile(r"[、,，;；/\n]+")
 _TRUE = {"是", "有", "true", "yes", "y", "1", "√", "✓", "对"}
@@ -187,43 +189,13 @@ def expected_text(spec: FieldSpec) -> str:
 
 
 # --- Common spellings ----------------------------------------------------------------------
-# What people write for a choice instead of its catalogue value: the short and the official
-# names of districts, the education and title names used on diplomas and certificates, and
-# the usual words for a team role. Used by ``convert`` for every way facts arrive.
-
-ALIASES: dict[str, dict[str, str]] = {
-    "district": {
-        "园区": "苏州工业园区", "工业园区": "苏州工业园区", "苏州园区": "苏州工业园区",
-        "虎丘区": "苏州高新区", "高新区": "苏州高新区", "苏州高新技术产业开发区": "苏州高新区",
-        "苏州新区": "苏州高新区", "高新区（虎丘区）": "苏州高新区", "高新区(虎丘区)": "苏州高新区",
-        "苏州工业园": "苏州工业园区", "姑苏": "姑苏区", "吴中": "吴中区", "相城": "相城区",
-        "吴江": "吴江区", "张家港": "张家港市", "常熟": "常熟市", "太仓": "太仓市", "昆山": "昆山市",
-    },
-    "education": {
-        "博士研究生": "博士", "博士学位": "博士", "博士研究生学历": "博士",
-        "硕士研究生": "硕士", "硕士学位": "硕士", "硕士研究生学历": "硕士",
-        "大学本科": "本科", "学士": "本科", "学士学位": "本科",
-        "专科": "大专", "大学专科": "大专",
-    },
-    "title": {
-        "正高": "正高级", "教授": "正高级", "研究员": "正高级", "正高级工程师": "正高级",
-        "主任医师": "正高级",
-        "副高": "副高级", "副教授": "副高级", "副研究员": "副高级", "高级工程师": "副高级",
-        "副主任医师": "副高级",
-        "中级职称": "中级", "讲师": "中级", "工程师": "中级", "助理研究员": "中级", "主治医师": "中级",
-        "初级职称": "初级", "助理工程师": "初级", "助教": "初级",
-        "无职称": "无",
-    },
-    "role": {
-        "团队负责人": "团队带头人", "带头人": "团队带头人",
-        "核心成员": "团队核心成员",
-        "个人申报": "个人",
-    },
-}
+# What people write for a choice instead of its catalogue value (园区, 虎丘区, 博士研究生, 教授,
+# 团队负责人, ...). The table is ``spellings.ALIASES``, a module of its own so that the profile
+# models apply it too (to YAML, JSON and HTTP profiles) without importing this parser.
 
 
 def canonical(spec: FieldSpec, text: str) -> str:
     """The catalogue value for a common spelling of a choice; other text as it is."""
     if text in spec.choices:
         return text
-    return ALIASES.get(spec.name, {}).get(text.replace(" ", ""), text)
+    return spelled(spec.name, text)
