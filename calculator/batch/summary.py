@@ -48,7 +48,7 @@ class ClauseTally:
 
 def policy_direction(rule: ClauseRule) -> bool:
     """A clause that states a policy direction (政策导向) and gives nothing to count."""
-    return getattr(rule.clause, "support", None) == "direction"
+    return rule.clause.support == "direction"
 
 
 def _plus(total: Decimal | None, amount: Decimal | None) -> Decimal | None:
@@ -81,6 +81,10 @@ class Summary:
                 tally.exposure = _plus(tally.exposure, hit.max)
         for hit in screening.near_misses:
             self.tallies[hit.clause_id].near_miss += 1
+        # 政策导向: how many applicants it speaks to, on its own row; never an amount
+        for hit in screening.directions:
+            if hit.clause_id in self.tallies:
+                self.tallies[hit.clause_id].eligible += 1
 
     header = ("条款编号", "条款", "适用对象", "施行状态", "支持内容", "出处", "符合", "待补充信息",
               "差一项", "保底合计（元）", "最高合计（元）", "含待补充者的最高合计（元）")
