@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
-#: Excel's limit for the characters of one cell.
+from .outputs import OutputError
+
+#: Excel's limits: the characters of one cell, the rows of one sheet.
 CELL_CHARS = 32_767
+MAX_ROWS = 1_048_576
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -143,6 +146,9 @@ class XlsxWriter:
         return max(8, min(40, display_width(title) + 3))
 
     def row(self, values: Sequence[Any], style: int | None = None) -> None:
+        if self._row >= MAX_ROWS:
+            raise OutputError(f"工作表“{self._sheets[-1][0]}”超过 Excel 的 {MAX_ROWS} 行上限："
+                              "请输出为 .csv 或 .jsonl；原有的结果文件未改动")
         self._row += 1
         number = self._row
         cells = []

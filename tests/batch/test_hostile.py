@@ -863,3 +863,17 @@ def test_a_sheet_bomb_and_a_member_that_lies_about_its_size_are_refused(tmp_path
     assert zipfile.ZipFile(liar).getinfo("xl/worksheets/sheet1.xml").file_size == 2048
     with pytest.raises(ProfileError, match="无法读取"), open_table(liar) as table:
         list(table.rows)
+
+
+def test_an_xlsx_output_past_excels_row_limit_is_refused(
+        tmp_path: Path, calc: Calculator, monkeypatch: pytest.MonkeyPatch) -> None:
+    from calculator.batch import xlsxwrite
+
+    monkeypatch.setattr(xlsxwrite, "MAX_ROWS", 50)  # as if the input had over a million rows
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + "".join(person(i) for i in range(100)), encoding="utf-8")
+    (tmp_path / "out.xlsx").write_bytes(b"previous")
+    with pytest.raises(OutputError, match=r"超过 Excel 的 50 行上限：请输出为 \.csv 或 \.jsonl"):
+        screen(source, tmp_path / "out.xlsx", calc)
+    assert (tmp_path / "out.xlsx").read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
