@@ -161,6 +161,15 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
 def _wait_for(predicate: Any, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -251,14 +260,7 @@ def test_workers_end_when_the_parent_is_killed(tmp_path: Path, big: Path) -> Non
     run.send_signal(signal.SIGKILL)
     run.wait()
 
-    def alive(pid: int) -> bool:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            return False
-        return "State:\tZ" not in status
-
-    _wait_for(lambda: not any(alive(p) for p in workers), timeout=10)
+    _wait_for(lambda: not any(_running(p) for p in workers), timeout=10)
 
 
 # --- no row lost or invented -----------------------------------------------------------------
@@ -877,3 +879,24 @@ def test_an_xlsx_output_past_excels_row_limit_is_refused(
         screen(source, tmp_path / "out.xlsx", calc)
     assert (tmp_path / "out.xlsx").read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_ctrl_c_with_workers_stops_them_and_removes_the_temp_files(tmp_path: Path, big: Path) -> None:
+    target = tmp_path / "结果.csv"
+    run = _start(["screen", str(big), "-o", str(target), "--workers", "2", "--as-of", AS_OF], tmp_path)
+
+    def children() -> list[int]:
+        try:
+            return [int(p) for p in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()]
+        except OSError:
+            return []
+
+    _wait_for(lambda: len(children()) >= 2 and (tmp_path / f".{target.name}.tmp-{run.pid}").exists())
+    workers = children()
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130 and b"Traceback" not in stderr
+    assert "已中断" in stderr.decode()
+    assert not target.exists() and [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+    _wait_for(lambda: not any(_running(p) for p in workers), timeout=10)
