@@ -91,8 +91,12 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _start_worker(job: Job, parent: int) -> None:
-    # Ctrl-C reaches every process of the terminal; the parent stops the workers itself.
+    # Ctrl-C reaches every process of the terminal; the parent stops the workers itself,
+    # and a forked worker must not run the parent's SIGTERM handler (``interruptible``).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
     _die_with_parent(parent)
     if "calculator" not in _worker:  # a forked worker already has the parent's
         _worker["calculator"] = Calculator.load(job.rules)
@@ -405,12 +409,11 @@ def _results(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
         if finished:
             pool.shutdown(wait=True)
         else:  # interrupted: the workers' rows are not wanted
-            processes = list(getattr(pool, "_processes", {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
-            for process in processes:
-                process.join(5)
+            # Waiting lets the pool's own thread notice and close its pipes; without it the
+            # interpreter's exit hook writes to a closed pipe and prints a traceback.
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _chunks(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:

@@ -37,6 +37,34 @@ MAX_DIGITS = 30
 _COUNT = re.compile(r"^([-+]?[\d,]+)\s*(?:人|名|个|位|家|项|年|次|件)$")
 
 
+#: Short names people write for a choice, where the choice is not simply found inside them.
+CHOICE_ALIASES = {
+    "工业园区": "苏州工业园区", "园区": "苏州工业园区", "高新区": "苏州高新区",
+    "大型企业": "大型", "中型企业": "中型", "小型企业": "小型", "微型企业": "微型",
+    "自贸区": "中国（江苏）自贸试验区苏州片区", "示范区": "长三角生态绿色一体化发展示范区",
+    "研究生": "硕士", "学士": "本科", "专科": "大专",
+}
+
+
+def choice(spec: FieldSpec, text: str) -> str:
+    """The choice ``text`` names: itself, a known short name (园区), or the one choice that
+    contains it (吴江 for 吴江区); unchanged when none or several fit, so that the model
+    reports it with the allowed values."""
+    if text in spec.choices:
+        return text
+    spelt = spelled(spec.name, text)  # the per-field table of common spellings, below
+    if spelt in spec.choices:
+        return spelt
+    alias = CHOICE_ALIASES.get(text)
+    if alias in spec.choices:
+        return alias
+    if len(text) >= 2:
+        fitting = [c for c in spec.choices if text in c]
+        if len(fitting) == 1:
+            return fitting[0]
+    return text
+
+
 def shown(raw: Any) -> str:
     if raw is None:
         return ""
@@ -63,11 +91,11 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
     if spec.type == "set":
         if raw in _NONE:  # a blank cell is unknown; this is how to say "none of them"
             return []
-        if isinstance(raw, (list, tuple)):
+        if isinstance(raw, (list, tuple, set, frozenset)):
             items = [str(item).strip() for item in raw]
         else:
             items = [item.strip() for item in LIST_SEPARATORS.split(str(raw)) if item.strip()]
-        items = [canonical(spec, item) for item in items]
+        items = [choice(spec, item) for item in items]
         # Checked here: the model's own error for a wrong item is pydantic's English list.
         for item in items:
             if item not in spec.choices:
@@ -88,12 +116,12 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
         return _integer(raw)
     if spec.type == "number":
         return _decimal(raw)
+    if spec.type == "enum" and isinstance(raw, str):
+        return choice(spec, raw)
     if spec.type == "money":
         return _float_decimal(raw) if isinstance(raw, float) else raw
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))  # a code or a name the spreadsheet stored as a number
-    if spec.type == "enum" and isinstance(raw, str):
-        return canonical(spec, raw)
     return raw if isinstance(raw, str) else shown(raw)
 
 
@@ -192,10 +220,5 @@ def expected_text(spec: FieldSpec) -> str:
 # What people write for a choice instead of its catalogue value (园区, 虎丘区, 博士研究生, 教授,
 # 团队负责人, ...). The table is ``spellings.ALIASES``, a module of its own so that the profile
 # models apply it too (to YAML, JSON and HTTP profiles) without importing this parser.
-
-
-def canonical(spec: FieldSpec, text: str) -> str:
-    """The catalogue value for a common spelling of a choice; other text as it is."""
-    if text in spec.choices:
-        return text
-    return spelled(spec.name, text)
+# ``choice`` above consults it for every choice column, before the short names and the
+# containment rule.

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from calculator import Calculator, load_profile
 from calculator.profiles.fields import FIELDS
 from calculator.profiles.models import parse_profile
-from calculator.profiles.values import ALIASES, canonical, convert
+from calculator.profiles.values import ALIASES, choice, convert
 from calculator.service.app import create_app
 
 SPELLINGS = [("district", "园区", "苏州工业园区"), ("district", "工业园区", "苏州工业园区"),
@@ -38,9 +38,9 @@ def test_every_alias_names_a_real_choice_and_leaves_real_values_alone() -> None:
         spec = FIELDS["talent"][field]
         assert set(table.values()) <= set(spec.choices), field
         assert not set(table) & set(spec.choices), field  # never shadows a catalogue value
-        for choice in spec.choices:
-            assert canonical(spec, choice) == choice
-    assert canonical(FIELDS["talent"]["district"], "浦东新区") == "浦东新区"  # unknown stays, and is refused
+        for value in spec.choices:
+            assert choice(spec, value) == value
+    assert choice(FIELDS["talent"]["district"], "浦东新区") == "浦东新区"  # unknown stays, and is refused
 
 
 def test_the_http_service_takes_the_same_spellings(calc: Calculator) -> None:
