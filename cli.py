@@ -21,7 +21,7 @@ from rich.text import Text
 
 from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.base.money import format_money
-from calculator.batch.run import BatchResult, screen_table
+from calculator.batch.run import ENGINES, BatchResult, screen_table
 from calculator.batch.template import write_template
 from calculator.results.amounts import describe
 from calculator.results.describe import condition_lines
@@ -242,15 +242,20 @@ def _render_batch(result: BatchResult) -> None:
 
 @app.command()
 def screen(
-    source: Annotated[Path, typer.Argument(help="申请人表格：.xlsx、.csv 或 .jsonl，列名用中文或字段名",
-                                           dir_okay=False)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="结果文件：.xlsx、.csv 或 .jsonl",
-                                         dir_okay=False)],
+    source: Annotated[Path, typer.Argument(
+        help="申请人表格：.xlsx、.csv、.jsonl 或 .parquet，列名用中文或字段名（--dask 时为分区目录）")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="结果文件：.xlsx、.csv、.jsonl 或 .parquet（--dask 时为输出目录）")],
     clause: Annotated[list[str] | None, typer.Option(
         "--clause", help="只看这些条款（可重复），并按接近程度列出符合或接近符合的申请人")] = None,
     kind: Annotated[str | None, typer.Option(
         "--kind", help="档案类型 company 或 talent（默认按列名判断，或读“类型”列）")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="并行进程数")] = 1,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="columnar：成批按列判定（默认）；rows：逐行判定")] = "columnar",
+    dask: Annotated[str | None, typer.Option(
+        "--dask", help="在 Dask 集群上筛查：tcp://主机:8786，或 local（本机两个工作进程）",
+        metavar="ADDRESS")] = None,
     as_of: AsOfOption = None,
     rules: RulesOption = None,
 ) -> None:
@@ -259,11 +264,21 @@ def screen(
     if kind is not None and kind not in ("company", "talent"):
         err.print(Text("错误：", style="bold red") + Text(f"--kind 应为 company 或 talent，实际为 {kind!r}"))
         raise typer.Exit(2)
+    if engine not in ENGINES:
+        err.print(Text("错误：", style="bold red")
+                  + Text(f"--engine 应为 {' 或 '.join(ENGINES)}，实际为 {engine!r}"))
+        raise typer.Exit(2)
+    if dask is not None:
+        from calculator.batch.distributed import screen_dataset  # imports Dask only when asked
+
+        _render_batch(_run(lambda: screen_dataset(source, output, address=dask, rules=rules, as_of=when,
+                                                  kind=kind, clauses=clause or None)))
+        return
     with ExitStack() as stack:
         progress = _progress_reporter(stack)
         result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
                                            clauses=clause or None, workers=workers,
-                                           progress=progress))
+                                           progress=progress, engine=engine))
     _render_batch(result)
 
 

@@ -24,12 +24,17 @@ from typing import Any
 from ..base.errors import EvaluationError, ProfileError
 from ..results.calculator import Calculator
 from ..results.screening import Hit
+from . import columnar
 from .columns import CellError, Columns, identity, parse_row, resolve
 from .layout import RowFormatter, RowResult
+from .parquet import open_input, open_output
 from .summary import Summary
-from .tabular import InputRow, JsonLine, Writer, open_table, table_format
+from .tabular import InputRow, JsonLine
 
 CHUNK_ROWS = 256
+#: The columnar engine decides a chunk at once: larger chunks spread its fixed cost.
+COLUMNAR_CHUNK_ROWS = 4096
+ENGINES = ("columnar", "rows")
 Progress = Callable[[int, "int | None"], None]
 
 
@@ -44,6 +49,10 @@ class Job:
     columns: Columns | None
     #: output rows as JSON objects (JSONL) rather than flat cells
     structured: bool = False
+    #: "columnar" (chunks decided at once) or "rows" (one row at a time)
+    engine: str = "rows"
+    #: with the columnar engine, the share of rows screened again row by row and compared
+    verify_rate: float = columnar.VERIFY_RATE
 
 
 _worker: dict[str, Any] = {}
@@ -64,7 +73,21 @@ def _screen_chunk(rows: Sequence[InputRow]) -> list[RowResult]:
 def screen_rows(calculator: Calculator, job: Job, rows: Sequence[InputRow],
                 cache: dict[tuple[str, ...], Columns | str]) -> list[RowResult]:
     """Screen some rows; every row gives exactly one result, formatted for output."""
+    if job.engine == "columnar":
+        return [_formatted(row, job.structured) for row in _columnar(calculator, job, rows, cache)]
     return [_formatted(_screen_row(calculator, job, row, cache), job.structured) for row in rows]
+
+
+def _columnar(calculator: Calculator, job: Job, rows: Sequence[InputRow],
+              cache: dict[tuple[str, ...], Columns | str]) -> list[RowResult]:
+    screener = columnar.screener_for(calculator, job.as_of, job.clauses, job.verify_rate)
+
+    def own_columns(row: InputRow) -> Columns | None:
+        found = _columns_for(tuple(row.cells), job.kind, cache)
+        return None if isinstance(found, str) or found.unknown else found
+
+    return screener.chunk(rows, job.columns, own_columns,
+                          lambda row: _screen_row(calculator, job, row, cache))
 
 
 def _formatted(row: RowResult, structured: bool) -> RowResult:
@@ -171,10 +194,19 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
                  as_of: date | None = None, kind: str | None = None,
                  clauses: Collection[str] | None = None, workers: int = 1,
                  progress: Progress | None = None, calculator: Calculator | None = None,
-                 chunk_rows: int = CHUNK_ROWS) -> BatchResult:
+                 chunk_rows: int | None = None, engine: str = "columnar",
+                 verify_rate: float | None = None) -> BatchResult:
     """Screen every row of ``source`` and write ``target`` (format by extension).
     Raises ``ProfileError`` only when ``source`` cannot be read or interpreted at all, and
-    ``RuleFileError`` for unknown clause ids or rules that do not load."""
+    ``RuleFileError`` for unknown clause ids or rules that do not load.
+
+    ``engine``: "columnar" decides chunks of rows at once (``batch.columnar``), "rows" one
+    row at a time; both give the same output. ``verify_rate``: the share of rows the
+    columnar engine screens again row by row (default ``columnar.VERIFY_RATE``)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine 应为 {' 或 '.join(ENGINES)}，而不是 {engine!r}")
+    chunk_rows = chunk_rows or (COLUMNAR_CHUNK_ROWS if engine == "columnar" else CHUNK_ROWS)
+    rate = columnar.VERIFY_RATE if verify_rate is None else verify_rate
     calculator = calculator or Calculator.load(rules)
     as_of = as_of or date.today()
     selected = frozenset(clauses) if clauses else None
@@ -182,7 +214,7 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
         calculator.bundle.clause(clause_id)  # RuleFileError with a did-you-mean
     result = BatchResult()
     store = _Store()
-    with open_table(source) as table:
+    with open_input(source) as table:
         columns = None
         if table.headers:
             try:
@@ -190,10 +222,11 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
             except ValueError as err:
                 raise ProfileError(f"{source}：{err}") from None
             result.unknown_columns = dict(columns.unknown)
-        job = Job(rules, as_of, kind, selected, columns, table_format(target) == ".jsonl")
+        writer = open_output(target)
+        job = Job(rules, as_of, kind, selected, columns, writer.structured, engine, rate)
         kinds = [columns.kind] if columns and columns.kind and not columns.kind_column else None
         summary = Summary(calculator.bundle, as_of, selected, kinds)
-        with Writer(target) as writer:
+        with writer:
             writer.start("筛查结果", FORMATTER.header)
             for row in _results(calculator, job, table.rows, workers, chunk_rows):
                 result.read += 1
@@ -239,7 +272,9 @@ def _results(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
     # Forking lets workers start with the compiled rules instead of compiling their own,
     # but is only safe while no other thread could be holding the engine's lock (a backend
     # calling this from a request thread); otherwise workers are spawned fresh.
-    fork = threading.active_count() == 1 and "fork" in get_all_start_methods()
+    # Polars' thread pool does not survive a fork: columnar workers are always spawned.
+    fork = (threading.active_count() == 1 and "fork" in get_all_start_methods()
+            and job.engine != "columnar")
     if fork:
         _worker["calculator"] = calculator
     try:

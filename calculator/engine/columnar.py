@@ -53,7 +53,7 @@ def representable(spec: FieldSpec, value: Any) -> bool:
     if value is None:
         return True
     if spec.type == "int":
-        return INT_RANGE[0] <= value <= INT_RANGE[1]
+        return bool(INT_RANGE[0] <= value <= INT_RANGE[1])
     if spec.type in ("money", "number"):
         return bool(abs(value) < DECIMAL_LIMIT)
     return True

@@ -94,6 +94,13 @@ class Calculator:
     def bundle(self) -> Bundle:
         return self._current.bundle
 
+    def prepared(self) -> tuple[Bundle, dict[str, tuple[Prepared, ...]]]:
+        """The bundle and its clauses prepared for evaluation, per profile kind, read as
+        one (a concurrent ``reload`` never mixes two bundles): for evaluators that decide
+        many profiles at once."""
+        current = self._current
+        return current.bundle, current.clauses
+
     @property
     def rules_version(self) -> str:
         return self._current.bundle.version
