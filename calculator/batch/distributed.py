@@ -211,9 +211,10 @@ def merge(summary: Summary, partial: Partial) -> None:
 def _client(address: str) -> tuple[Any, Any]:
     from dask.distributed import Client, LocalCluster
 
-    if address == "local":
+    if address == "local" or address.startswith("local:"):
+        workers = int(address.partition(":")[2] or 2)
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
         return Client(cluster), cluster  # type: ignore[no-untyped-call]
     return Client(address), None  # type: ignore[no-untyped-call]
 
@@ -223,7 +224,8 @@ def screen_dataset(source: Path, target: Path, *, address: str, rules: Path | No
                    clauses: Collection[str] | None = None, calculator: Calculator | None = None,
                    verify_rate: float | None = None) -> BatchResult:
     """Screen the partitions of ``source`` on the Dask cluster at ``address``
-    (``tcp://host:8786``, or ``local`` for a two-worker cluster on this machine) and write
+    (``tcp://host:8786``; ``local`` for a two-worker cluster on this machine, ``local:N``
+    for N workers; workers listen on 127.0.0.1 only) and write
     ``target``: a folder of ``part-NNNNN.parquet`` files, one per partition, and
     ``summary.parquet``. Raises ``ProfileError`` when an input cannot be read."""
     if clauses:
