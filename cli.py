@@ -28,8 +28,9 @@ from calculator.results.describe import condition_lines
 from calculator.results.report import STATUS_LABELS, ClauseResult
 from calculator.rules.citations import verify
 from calculator.rules.linting import lint
+from calculator.rules.loading import scope_text
 from calculator.rules.schema import STATUS_LABELS as DOC_STATUS_LABELS
-from calculator.rules.schema import TARGET_LABELS
+from calculator.rules.schema import SUPPORT_LABELS, TARGET_LABELS
 
 app = typer.Typer(help="政策计算器：企业和人才可享受哪些支持、金额多少、政策原文出处在哪里。",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -39,7 +40,8 @@ app.add_typer(rules_app, name="rules")
 # No markup: output is made of policy text, names and ids such as "[clause-id]", which rich
 # would take for style tags and drop. Styles are applied with Text objects instead.
 out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
+# Errors are never wrapped: a file path, a key or a did-you-mean must stay whole to be copied.
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 STATUS_STYLE = {"eligible": "green", "needs_info": "yellow", "ineligible": "dim",
                 "not_in_force": "magenta"}
@@ -97,9 +99,10 @@ def _render_report(report: Report) -> None:
     table.add_column("状态", no_wrap=True)
     table.add_column("金额", ratio=2, overflow="fold")
     table.add_column("依据与出处", ratio=5, overflow="fold")
-    shown = [r for r in report.results if r.status != "ineligible"]
+    shown = [r for r in report.supports() if r.status != "ineligible"]
     for result in shown:
         notes = [r.text for r in result.reasons if r.outcome != "met"]
+        notes += [f"注意：{caveat}" for caveat in result.caveats]
         if result.missing:
             notes.append("需补充：" + "、".join(m.label for m in result.missing))
         if result.validity:
@@ -107,24 +110,30 @@ def _render_report(report: Report) -> None:
         if result.suppressed_by:
             notes.append(f"与 {result.suppressed_by} 就高不重复，按较高者计")
         detail = "\n".join([_cite(result), *notes])
-        table.add_row(f"{result.title}\n[{result.clause_id}]", _status(result),
+        table.add_row(f"{result.title}\n[{result.clause_id}]", _status(result) + f"\n{result.support_label}",
                       describe(result.benefit), detail)
     if shown:
         out.print(table)
     else:
         out.print("没有符合或待补充信息的条款。")
-    near = [r for r in report.results if r.near_miss]
+    directions = [r for r in report.directions() if r.status == "eligible"]
+    if directions:
+        out.print(Text(f"政策导向（{len(directions)} 条，不是可申请或领取的支持，不计入合计）", style="bold"))
+        for result in directions:
+            out.print(f"  {result.title} [{result.clause_id}]")
+    near = [r for r in report.supports() if r.near_miss]
     if near:
         out.print(Text("差一项", style="bold yellow"))
         for result in near:
             failed = next(r.text for r in result.reasons if r.outcome == "failed")
             out.print(f"  {result.title} [{result.clause_id}]：{failed}")
-    hidden = len(report.results) - len(shown)
-    counts = Counter(r.status for r in report.results)
+    supports = report.supports()
+    hidden = len(supports) - len(shown)
+    counts = Counter(r.status for r in supports)
     summary = "，".join(f"{STATUS_LABELS[s]} {n} 条" for s, n in counts.items())
     high = "无上限" if report.totals.max is None else format_money(report.totals.max)
     out.print(f"合计（符合条款，已按叠加规则）：保底 {format_money(report.totals.min)}，最高 {high}")
-    out.print(f"共 {len(report.results)} 条：{summary}" + (f"；不符合的 {hidden} 条未列出，"
+    out.print(f"支持共 {len(supports)} 条：{summary}" + (f"；不符合的 {hidden} 条未列出，"
               "用 --json 或 explain 查看" if hidden else ""))
 
 
@@ -166,6 +175,7 @@ def explain(
     result = _run(evaluate)
     out.print(Text(f"{result.title} [{result.clause_id}]", style="bold"))
     out.print(Text("状态：") + _status(result))
+    out.print(f"类型：{result.support_label}　适用地区：{result.scope}")
     if result.validity:
         out.print(f"施行情况：{result.validity}")
     out.print(f"金额：{describe(result.benefit)}（{result.benefit.text}）")
@@ -184,6 +194,8 @@ def explain(
         out.print("需补充：" + "、".join(f"{m.label}（{m.field}）" for m in result.missing))
     if result.near_miss:
         out.print(Text("差一项即可符合", style="yellow"))
+    for caveat in result.caveats:
+        out.print(f"注意：{caveat}")
     out.print("出处：" + _cite(result))
 
 
@@ -326,7 +338,8 @@ def rules_show(
     rule = _run(lambda: Calculator.load(rules).bundle.clause(clause_id))
     doc, clause = rule.document, rule.clause
     out.print(Text(f"{clause.title} [{clause.id}]", style="bold"))
-    out.print(f"对象：{TARGET_LABELS[clause.target]}")
+    out.print(f"对象：{TARGET_LABELS[clause.target]}　适用地区：{scope_text(clause.scope)}")
+    out.print(f"类型：{SUPPORT_LABELS[clause.support]}")
     out.print(f"支持：{clause.benefit.text}（{clause.benefit.kind}）")
     if clause.benefit.payers:
         out.print(f"出资：{'、'.join(clause.benefit.payers)}")
@@ -339,7 +352,12 @@ def rules_show(
         out.print(f"报道的政策：{doc.reports_on}")
     out.print(f"条目：{clause.citation.article}")
     out.print(f"原文：“{clause.citation.quote}”")
+    period = rule.effective
+    ends = f"至 {period.end}" if period.end else "未写明终止日期"
+    out.print(f"施行期：自 {period.start} 起，{ends}。{period.basis or ''}")
     out.print(f"来源文件：{doc.source}；规则文件：{rule.file}:{rule.line}")
+    for caveat in clause.caveats:
+        out.print(f"注意：{caveat}")
     if clause.notes:
         out.print(f"说明：{clause.notes}")
 

@@ -38,19 +38,21 @@ from calculator.rules.conditions import Outcome, evaluate
 
 from .synthetic import applicants, cells
 
-AS_OF = date(2026, 11, 21)
+AS_OF = date(2025, 6, 30)
 Profile = CompanyProfile | TalentProfile
 
 
 def baseline(calculator: Calculator, profiles: list[Profile]) -> list[frozenset[str]]:
-    """The plain loop: every clause's condition tree walked for every profile."""
+    """The plain loop: every clause's condition tree walked for every profile (政策导向 is
+    never a support a profile qualifies for)."""
     rules = calculator.bundle.clauses
     out = []
     for profile in profiles:
         values = profile_values(profile, AS_OF)
         out.append(frozenset(
             rule.id for rule in rules
-            if rule.profile_kind == profile.kind and validity(rule, AS_OF) is None
+            if rule.profile_kind == profile.kind and rule.clause.support != "direction"
+            and validity(rule, AS_OF) is None
             and evaluate(rule.condition, values) is Outcome.MET))
     return out
 
@@ -113,12 +115,13 @@ def synthetic_rules(directory: Path, count: int, seed: int) -> Path:
             parts.append({"any": [comparison(False), comparison(False)]})
         clauses.append({
             "id": f"synthetic-{i:04d}", "title": f"合成条款 {i}", "target": "company",
-            "when": {"all": parts},
+            "support": "funding", "scope": "city", "when": {"all": parts},
             "benefit": {"kind": "fixed", "amount": rng.choice([100_000, 500_000, 2_000_000]),
                         "text": "合成奖励"},
             "citation": {"article": f"第{i}条", "quote": "合成条款"}})
-    document = {"id": "synthetic", "title": "合成规则", "issuer": "基准测试", "date": date(2026, 1, 1),
-                "status": "issued", "source": "synthetic.txt"}
+    document = {"id": "synthetic", "title": "合成规则", "issuer": "基准测试", "date": date(2022, 1, 1),
+                "status": "issued", "source": "synthetic.txt",
+                "effective": {"start": date(2022, 1, 1), "basis": "合成规则，自文件日期起"}}
     path = directory / "synthetic.yaml"
     path.write_text(yaml.safe_dump({"document": document, "clauses": clauses}, allow_unicode=True),
                     encoding="utf-8")

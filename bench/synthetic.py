@@ -41,11 +41,12 @@ def _value(rng: random.Random, kind: str, name: str, index: int) -> Any:
     if spec.type == "money":
         return Decimal(int(10 ** rng.uniform(4, 11)))
     if spec.type == "date":
+        # past events: on or before the benchmark's evaluation date (2025-06-30)
         start = date(1965, 1, 1) if name == "birth_date" else date(1995, 1, 1)
-        return start + timedelta(days=rng.randrange(0, 365 * 30))
+        return start + timedelta(days=rng.randrange(0, (date(2025, 6, 30) - start).days))
     if spec.type == "int":
         if name.endswith("_year"):
-            return rng.randrange(2015, 2027)
+            return rng.randrange(2015, 2026)
         return rng.randrange(0, 2000) if name == "employees" else rng.randrange(0, 4)
     if spec.type == "number":
         return Decimal(rng.randrange(0, 10000)) / 100

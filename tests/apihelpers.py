@@ -16,7 +16,7 @@ from cli import app
 from .conftest import PROFILES
 
 SHIPPED = sorted(PROFILES.glob("*.yaml"))
-AS_OF = "2026-11-21"
+AS_OF = "2025-06-30"
 
 
 def profile_json(path: Path) -> dict[str, Any]:

@@ -81,7 +81,7 @@ class ScenarioItem(pytest.Item):
             profile = load_profile(ROOT / spec["profile_file"])
         else:
             profile = parse_profile(spec["profile"], self.doc)
-        as_of = spec.get("as_of") or date(2026, 11, 21)
+        as_of = spec.get("as_of") or date(2025, 6, 30)
         report = shipped_calculator().evaluate(profile, as_of=as_of)
         expect = spec.get("expect") or {}
         if not expect:

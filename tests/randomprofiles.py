@@ -21,7 +21,13 @@ def credit_code(rng: random.Random) -> str:
     return first + credit_code_check_char(first)
 
 
+#: Past events (first entries, founding, birth) happen on or before every date in AS_OF_DATES.
+LATEST_EVENT = min(AS_OF_DATES)
+
+
 def _value(rng: random.Random, spec: FieldSpec) -> Any:
+    if spec.accepts_none and rng.random() < 0.1:
+        return "无"
     if spec.type == "enum":
         return rng.choice(spec.choices)
     if spec.type == "set":
@@ -29,13 +35,13 @@ def _value(rng: random.Random, spec: FieldSpec) -> Any:
     if spec.type == "bool":
         return rng.random() < 0.5
     if spec.type == "int":
-        return rng.randint(1995, 2030) if spec.name.endswith("_year") else rng.randint(0, 3000)
+        return rng.randint(1995, LATEST_EVENT.year) if spec.name.endswith("_year") else rng.randint(0, 3000)
     if spec.type == "money":
         return Decimal(rng.randint(0, 3_000_000_000))
     if spec.type == "number":
         return Decimal(rng.randint(0, 10_000)) / 100
     if spec.type == "date":
-        return date(1950, 1, 1) + timedelta(days=rng.randint(0, 80 * 365))
+        return date(1950, 1, 1) + timedelta(days=rng.randint(0, (LATEST_EVENT - date(1950, 1, 1)).days))
     if spec.name.endswith("credit_code"):
         return credit_code(rng)
     if spec.name == "nationality":

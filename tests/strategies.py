@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from calculator.profiles.absent import NONE
 from calculator.profiles.fields import FIELDS, FieldSpec
 from calculator.rules.conditions import All, Any_, Leaf, Named, Node, Not
 from calculator.rules.loading import OP_TYPES
@@ -18,7 +19,7 @@ POOLS: dict[str, list[Any]] = {
     "int": [0, 1, 35, 36, 2024, -1],
     "number": [Decimal(0), Decimal("10.5"), Decimal(35), Decimal(100)],
     "money": [Decimal(0), Decimal("0.01"), Decimal(10_000_000), Decimal(200_000_000)],
-    "date": [date(1990, 1, 1), date(2022, 1, 2), date(2022, 1, 3), date(2026, 11, 21)],
+    "date": [date(1990, 1, 1), date(2022, 1, 2), date(2022, 1, 3), date(2025, 6, 30)],
     "bool": [True, False],
     "text": ["中国", "美国", "100", "", "a b"],
 }
@@ -61,8 +62,11 @@ def values(draw: st.DrawFn, kind: str) -> dict[str, Any]:
     """Typed profile values as ``profile_values`` produces them (``None`` = missing)."""
     out: dict[str, Any] = {}
     for name, spec in sorted(FIELDS[kind].items()):
-        if draw(st.integers(0, 9)) < 3:
+        roll = draw(st.integers(0, 9))
+        if roll < 3:
             out[name] = None
+        elif roll == 3 and spec.accepts_none:
+            out[name] = NONE
         elif spec.type == "set":
             out[name] = frozenset(draw(st.lists(st.sampled_from(spec.choices[:4]), max_size=3)))
         else:

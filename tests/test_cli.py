@@ -22,7 +22,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def test_check_lists_the_global_500_award_with_its_citation() -> None:
-    code, output = run("check", GLOBAL500, "--as-of", "2026-11-21")
+    code, output = run("check", GLOBAL500, "--as-of", "2025-06-30")
     assert code == 0
     assert "首次入选“世界500强”企业奖励" in output
     assert "符合" in output and "3000万元" in output
@@ -31,10 +31,10 @@ def test_check_lists_the_global_500_award_with_its_citation() -> None:
 
 
 def test_check_json_follows_the_contract() -> None:
-    code, output = run("check", GLOBAL500, "--as-of", "2026-11-21", "--json")
+    code, output = run("check", GLOBAL500, "--as-of", "2025-06-30", "--json")
     assert code == 0
     report = json.loads(output)
-    assert report["as_of"] == "2026-11-21"
+    assert report["as_of"] == "2025-06-30"
     assert report["profile"]["kind"] == "company"
     award = next(r for r in report["results"] if r["clause_id"] == "global-500-first-entry-award")
     assert award["status"] == "eligible"
@@ -64,7 +64,7 @@ def test_bad_as_of_date_is_reported() -> None:
 
 def test_explain_prints_every_condition_and_the_source() -> None:
     code, output = run("explain", str(PROFILES / "national-lab-institute.yaml"),
-                       "new-national-research-institution-matching", "--as-of", "2026-11-21")
+                       "new-national-research-institution-matching", "--as-of", "2025-06-30")
     assert code == 0
     assert "上不封顶" in output and "2亿元" in output
     assert "市级财政、区（县级市）级财政" in output

@@ -54,7 +54,7 @@ def test_template_refuses_a_bad_kind_or_format(tmp_path: Path) -> None:
 
 def test_screen_with_bad_rows_succeeds_and_says_how_many(tmp_path: Path, small: Path) -> None:
     target = tmp_path / "结果.xlsx"
-    code, output = run("screen", str(small), "-o", str(target), "--as-of", "2026-11-21")
+    code, output = run("screen", str(small), "-o", str(target), "--as-of", "2025-06-30")
     assert code == 0
     lines = output.strip().splitlines()
     assert lines[-1] == "读取 4 行，输出 4 行，其中 2 行有错误"
@@ -101,11 +101,12 @@ def test_unreadable_input_exits_1_with_one_chinese_message(
 
 
 def test_clause_lists_the_closest_applicants(tmp_path: Path) -> None:
-    rows = [[f"候选人{n}", "1990-02-30" if n == 9 else "1990-01-01", role, programmes]
+    rows = [[f"候选人{n}", "1990-02-30" if n == 9 else "1990-01-01", role, programmes, "吴中区", 2023]
             for n, (role, programmes) in enumerate(CLAUSE_ROWS, start=2)]
-    source = write_csv(tmp_path / "in.csv", ["姓名", "出生日期", "申报角色", "人才计划"], rows)
+    source = write_csv(tmp_path / "in.csv", ["姓名", "出生日期", "申报角色", "人才计划", "工作所在板块",
+                                             "入选人才计划年份"], rows)
     code, output = run("screen", str(source), "-o", str(tmp_path / "out.csv"), "--clause", CLAUSE,
-                       "--as-of", "2026-11-21")
+                       "--as-of", "2025-06-30")
     assert code == 0
     assert f"{CLAUSE}：符合或接近符合的 7 名（按接近程度排序）" in output
     listed = re.findall(r"^  第 (\d+) 行 (\S+)  (\S+)  ", output, flags=re.M)
@@ -122,7 +123,7 @@ def test_clause_shows_the_first_twenty_and_points_to_the_file(tmp_path: Path) ->
     header, rows = talent_rows(200, seed=8)
     source = write_csv(tmp_path / "in.csv", header, rows)
     code, output = run("screen", str(source), "-o", str(tmp_path / "out.csv"), "--clause",
-                       "guideline-talent-housing-communities", "--as-of", "2026-11-21")
+                       "guideline-high-level-talent-one-stop-service", "--as-of", "2025-06-30")
     assert code == 0
     total = int(re.search(r"符合或接近符合的 (\d+) 名", output).group(1))  # type: ignore[union-attr]
     assert total > 20
@@ -157,9 +158,9 @@ def test_bad_options(tmp_path: Path, small: Path) -> None:
 
 def test_workers_and_kind_through_the_command_line(tmp_path: Path, small: Path) -> None:
     code, output = run("screen", str(small), "-o", str(tmp_path / "a.jsonl"), "--workers", "2",
-                       "--kind", "talent", "--as-of", "2026-11-21")
+                       "--kind", "talent", "--as-of", "2025-06-30")
     assert code == 0 and output.strip().endswith("读取 4 行，输出 4 行，其中 2 行有错误")
-    code, _ = run("screen", str(small), "-o", str(tmp_path / "b.jsonl"), "--as-of", "2026-11-21")
+    code, _ = run("screen", str(small), "-o", str(tmp_path / "b.jsonl"), "--as-of", "2025-06-30")
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
 
 

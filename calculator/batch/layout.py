@@ -59,6 +59,11 @@ def _near_line(hit: Hit) -> str:
     return f"{hit.clause_id} {hit.title}：{'；'.join(hit.reasons)}〔{hit.citation}〕"
 
 
+def _caveat_lines(hits: tuple[Hit, ...]) -> str:
+    """Each shown clause's caveats once, under its id: the readings a result rests on."""
+    return "\n".join(f"{hit.clause_id}：{caveat}" for hit in hits for caveat in hit.caveats)
+
+
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -66,26 +71,30 @@ def _money(value: Decimal | None) -> str | None:
 def _hit_json(hit: Hit) -> dict[str, Any]:
     return {"clause_id": hit.clause_id, "title": hit.title, "amount": hit.amount,
             "min": _money(hit.min), "max": _money(hit.max), "citation": hit.citation,
-            "missing": list(hit.missing), "reasons": list(hit.reasons)}
+            "missing": list(hit.missing), "reasons": list(hit.reasons),
+            "support": hit.support, "support_label": hit.support_label, "caveats": list(hit.caveats)}
 
 
 class RowFormatter:
     header = ("行号", "名称", "类型", "结果", "错误", "符合的条款", "待补充信息的条款", "差一项的条款",
-              "符合条款数", "保底合计（元）", "最高合计（元）")
+              "符合条款数", "保底合计（元）", "最高合计（元）", "适用的政策导向（不计入支持）",
+              "提示（规则的理解与需认定的事项）")
     candidate_header = ("条款编号", "条款", "名次", "行号", "名称", "状态", "说明")
 
     def flat(self, row: RowResult) -> list[Any]:
         kind = PROFILE_KIND_LABELS.get(row.kind, "")
         if row.errors or row.screening is None:
             errors = "\n".join(_error_text(e.column, e.value, e.message) for e in row.errors)
-            return [row.number, row.name, kind, "有错误", errors, "", "", "", "", "", ""]
+            return [row.number, row.name, kind, "有错误", errors, "", "", "", "", "", "", "", ""]
         s = row.screening
         outcome = f"符合 {len(s.eligible)} 项" if s.eligible else "暂无符合的条款"
         return [row.number, row.name, kind, outcome, "",
                 "\n".join(map(_amount_line, s.eligible)),
                 "\n".join(map(_missing_line, s.needs_info)),
                 "\n".join(map(_near_line, s.near_misses)),
-                len(s.eligible), s.total_min, max_text(s)]
+                len(s.eligible), s.total_min, max_text(s),
+                "\n".join(f"{h.clause_id} {h.title}" for h in s.directions),
+                _caveat_lines(s.eligible + s.needs_info)]
 
     def structured(self, row: RowResult) -> dict[str, Any]:
         out: dict[str, Any] = {"row": row.number, "name": row.name, "kind": row.kind or None}
@@ -97,6 +106,7 @@ class RowFormatter:
         out.update(errors=[], eligible=[_hit_json(h) for h in s.eligible],
                    needs_info=[_hit_json(h) for h in s.needs_info],
                    near_misses=[_hit_json(h) for h in s.near_misses],
+                   directions=[_hit_json(h) for h in s.directions],
                    total_min=str(s.total_min), total_max=_money(s.total_max),
                    total_max_note=None if s.total_max is not None else max_text(s))
         return out

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base.errors import EvaluationError, ProfileError
+from ..profiles.values import shown
 from ..results.calculator import Calculator
 from ..results.screening import Hit
 from . import columnar
@@ -113,6 +114,11 @@ def _screen_row(calculator: Calculator, job: Job, row: InputRow,
         screening = calculator.screen(parsed, job.as_of, job.clauses)
     except EvaluationError as err:  # no result rather than a wrong one, and the batch goes on
         return RowResult(row.number, name, parsed.kind, (CellError(row.number, "", "", str(err)),))
+    except ProfileError as err:  # facts that cannot be true on the evaluation date
+        headers = {field: header for header, field in columns.fields.get(parsed.kind, {}).items()}
+        return RowResult(row.number, name, parsed.kind, tuple(
+            CellError(row.number, headers.get(p.path, p.path), shown(row.cells.get(headers.get(p.path, ""))),
+                      p.message) for p in err.problems))
     key, text = identity(parsed)
     return RowResult(row.number, parsed.name, parsed.kind, (), screening, key, text)
 

@@ -67,6 +67,8 @@ def _drop_downs(writer: Writer, names: list[str], kind: str) -> None:
         if spec is None or spec.type not in ("enum", "bool"):
             continue
         choices = spec.choices if spec.type == "enum" else ("是", "否")
+        if spec.accepts_none:
+            choices = (*choices, "无")  # an explicit "none", unlike leaving the cell blank
         formula = ",".join(choices)
         if len(formula) > _MAX_LIST:
             continue

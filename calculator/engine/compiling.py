@@ -21,6 +21,7 @@ from typing import Any
 
 from ..base.errors import Problem, RuleFileError
 from ..base.money import to_cents
+from ..profiles.absent import NONE
 from ..profiles.fields import FIELDS, FieldSpec
 from ..rules.conditions import Leaf, Node, normal_form
 from ..rules.loading import Bundle
@@ -61,12 +62,25 @@ def set_key(spec: FieldSpec, choice: str) -> str:
     return f"{spec.name}#{spec.choices.index(choice)}"
 
 
+def none_key(spec: FieldSpec) -> str:
+    """The fact key saying the field was answered 无 (``NONE``); the field's own key is then
+    absent, so every positive comparison on it is false, as in the reference evaluator."""
+    return f"{spec.name}#none"
+
+
 def _leaf_dnf(leaf: Leaf, positive: bool) -> list[list[Atom]]:
+    # A comparison on 无 fails, so its "failed" form also holds when the field is 无.
+    forms = _compared_dnf(leaf, positive)
+    if not positive and leaf.field.accepts_none:
+        forms = [*forms, [{none_key(leaf.field): 1}]]
+    return forms
+
+
+def _compared_dnf(leaf: Leaf, positive: bool) -> list[list[Atom]]:
     spec, op, key = leaf.field, leaf.op, leaf.field.name
     if op == "exists":
-        # Met when present; never failed (a blank is unknown), so its "failed" form has no
-        # conjunction at all. This also keeps $nex, which matches the engine's own state
-        # fact and loops forever, out of every rule.
+        # Met when present; failed only by 无 (a blank is unknown). This also keeps $nex,
+        # which matches the engine's own state fact and loops forever, out of every rule.
         probe = set_key(spec, spec.choices[0]) if spec.type == "set" else key
         return [[{"$ex": {probe: 1}}]] if positive else []
     if spec.type == "set":
@@ -211,7 +225,9 @@ def encode_fact(kind: str, values: Mapping[str, Any],
         value = values.get(name)
         if value is None:
             continue
-        if spec.type == "set":
+        if value is NONE:
+            fact[none_key(spec)] = 1
+        elif spec.type == "set":
             for choice in spec.choices:
                 fact[set_key(spec, choice)] = 1 if choice in value else 0
         else:

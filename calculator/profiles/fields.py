@@ -12,7 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from .models import DERIVED_FIELDS, MONEY_MARK, PROFILE_MODELS
+from .absent import Absent
+from .models import DERIVED_FIELDS, FIXED_FACTS, MONEY_MARK, PAST_FACTS, PROFILE_MODELS
 
 FieldType = Literal["text", "enum", "set", "int", "number", "money", "date", "bool"]
 
@@ -31,6 +32,13 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     #: For a derived field, the profile field it is computed from.
     source: str | None = None
+    #: The field may hold ``NONE`` (answered 无): comparisons on it then fail.
+    accepts_none: bool = False
+    #: What the applicant cannot change: "always" (nationality, location, a past event),
+    #: "upper" (only a maximum is out of reach: age only grows), or None.
+    fixed: str | None = None
+    #: A date or year that cannot lie after the evaluation date (a past event).
+    past: bool = False
 
     @property
     def ordered(self) -> bool:
@@ -44,7 +52,7 @@ def _strip(annotation: Any) -> Any:
         if origin is Annotated:
             annotation = get_args(annotation)[0]
         elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(annotation) if a is not type(None)]
+            args = [a for a in get_args(annotation) if a is not type(None) and not _is_absent(a)]
             annotation = args[0]
         else:
             return annotation
@@ -70,6 +78,17 @@ def _classify(annotation: Any, money: bool) -> tuple[FieldType, tuple[str, ...]]
     raise TypeError(f"unsupported profile field type {annotation!r}")
 
 
+def _is_absent(annotation: Any) -> bool:
+    """``NoneKnown`` itself (the explicit "none" member of a field's union)."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation is Absent
+
+
+def _holds(annotation: Any, cls: type) -> bool:
+    return annotation is cls or any(_holds(arg, cls) for arg in get_args(annotation))
+
+
 def _is_money(annotation: Any) -> bool:
     if get_origin(annotation) is Annotated and MONEY_MARK in get_args(annotation)[1:]:
         return True
@@ -84,10 +103,15 @@ def _build() -> dict[str, dict[str, FieldSpec]]:
             if name == "kind":
                 continue
             ftype, choices = _classify(info.annotation, _is_money(info.annotation))
-            specs[name] = FieldSpec(name, info.title or name, ftype, kind, choices)
+            specs[name] = FieldSpec(name, info.title or name, ftype, kind, choices,
+                                    accepts_none=_holds(info.annotation, Absent),
+                                    fixed=FIXED_FACTS[kind].get(name),
+                                    past=name in PAST_FACTS[kind])
         for name, (label, dkind, source) in DERIVED_FIELDS.items():
             if dkind == kind:
-                specs[name] = FieldSpec(name, label, "int", kind, source=source)
+                specs[name] = FieldSpec(name, label, "int", kind, source=source,
+                                        accepts_none=specs[source].accepts_none,
+                                        fixed=FIXED_FACTS[kind].get(name))
         catalogue[kind] = specs
     return catalogue
 

@@ -23,15 +23,19 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..base.errors import ProfileError, did_you_mean
+from ..base.errors import Problem, ProfileError, did_you_mean
 from ..base.money import MAX_AMOUNT, parse_money
 from ..base.validation import problems_from
 from ..base.yamlio import Document, read_file
+from .absent import NoneKnown
 
 District = Literal[
     "姑苏区", "苏州工业园区", "苏州高新区", "吴中区", "相城区", "吴江区",
-    "张家港市", "常熟市", "太仓市", "昆山市",
+    "张家港市", "常熟市", "太仓市", "昆山市", "苏州市外",
 ]
+#: The value saying the entity is not in Suzhou: every Suzhou clause is then ineligible.
+OUTSIDE_SUZHOU = "苏州市外"
+SUZHOU_DISTRICTS: tuple[str, ...] = tuple(d for d in get_args(District) if d != OUTSIDE_SUZHOU)
 Industry = Literal["电子信息", "装备制造", "生物医药", "先进材料", "其他"]
 Qualification = Literal[
     "高新技术企业", "科技型中小企业", "专精特新", "小巨人", "单项冠军", "瞪羚",
@@ -137,6 +141,8 @@ Money = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(_non_neg
 CreditCode = Annotated[str, BeforeValidator(validate_credit_code),
                        WithJsonSchema(CREDIT_CODE_JSON_SCHEMA, mode="validation")]
 Count = Annotated[int, Field(ge=0)]
+# For text, "无" is itself text: try the explicit "none" first, or it would be kept verbatim.
+NoneKnownText = Annotated[Union[NoneKnown, str], Field(union_mode="left_to_right")]
 Year = Annotated[int, Field(ge=1900, le=2100)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4),
                     WithJsonSchema(PERCENT_JSON_SCHEMA, mode="validation")]
@@ -161,11 +167,11 @@ class CompanyProfile(_Profile):
     rd_expense: Money | None = Field(None, title="研发费用")
     employees: Count | None = Field(None, title="职工人数")
     qualifications: frozenset[Qualification] | None = Field(None, title="资质")
-    global500_first_entry_year: Year | None = Field(None, title="首次入选世界500强年份")
-    china500_first_entry_year: Year | None = Field(None, title="首次入选中国500强年份")
+    global500_first_entry_year: Year | NoneKnown | None = Field(None, title="首次入选世界500强年份")
+    china500_first_entry_year: Year | NoneKnown | None = Field(None, title="首次入选中国500强年份")
     listing_status: ListingStatus | None = Field(None, title="上市状态")
     foreign_invested: bool | None = Field(None, title="是否外资企业")
-    national_institution: NationalInstitution | None = Field(None, title="国家级科研机构类型")
+    national_institution: NationalInstitution | NoneKnown | None = Field(None, title="国家级科研机构类型")
     national_institution_new: bool | None = Field(None, title="是否新建国家级科研机构")
     national_project: bool | None = Field(None, title="是否承担国家重大技术攻关项目")
     national_funding: Money | None = Field(None, title="国家支持资金")
@@ -180,6 +186,21 @@ class CompanyProfile(_Profile):
     new_economy: bool | None = Field(None, title="是否属于新技术、新产业、新业态、新模式")
     tech_transfer: bool | None = Field(None, title="是否承接或实施科技成果转化")
     innovative_drug_device: bool | None = Field(None, title="是否拥有创新药或医疗器械产品")
+    points_key_enterprise: bool | None = Field(None, title="积分制认定重点企业")
+    sci_tech_import_tax_eligible: bool | None = Field(None, title="已取得科技创新进口税收政策免税资格")
+    innovative_product_approved_on: date | NoneKnown | None = Field(
+        None, title="创新药或医疗器械获批上市日期")
+    national_institution_approved_on: date | NoneKnown | None = Field(
+        None, title="新建国家级科研机构获批建设日期")
+    new_national_institution_funding: Money | None = Field(
+        None, title="新建国家级科研机构国家支持资金")
+    national_project_approved_on: date | NoneKnown | None = Field(
+        None, title="国家重大技术攻关项目立项日期")
+    national_project_funding: Money | None = Field(None, title="国家重大技术攻关项目国家支持资金")
+    ipo_year: Year | NoneKnown | None = Field(None, title="首次公开发行上市年份")
+    zjg_shazhou_c_plan_project: bool | None = Field(None, title="项目入选“沙洲科创C计划”")
+    talent_community_key_project: bool | None = Field(None, title="有经认定的人才社区重点项目")
+    plans_expat_children_school: bool | None = Field(None, title="拟在人才社区设立外籍（海归）人员子女学校")
 
 
 class TalentProfile(_Profile):
@@ -192,11 +213,11 @@ class TalentProfile(_Profile):
     title: Title | None = Field(None, title="职称")
     talent_programmes: frozenset[TalentProgramme] | None = Field(None, title="人才计划")
     role: Role | None = Field(None, title="申报角色")
-    team_name: str | None = Field(None, title="团队名称")
-    project_name: str | None = Field(None, title="项目名称")
-    employer: str | None = Field(None, title="工作单位")
+    team_name: NoneKnownText | None = Field(None, title="团队名称")
+    project_name: NoneKnownText | None = Field(None, title="项目名称")
+    employer: NoneKnownText | None = Field(None, title="工作单位")
     employer_credit_code: CreditCode | None = Field(None, title="单位统一社会信用代码")
-    arrived_suzhou_on: date | None = Field(None, title="来苏日期")
+    arrived_suzhou_on: date | NoneKnown | None = Field(None, title="来苏日期")
     startup: bool | None = Field(None, title="是否在苏创办企业")
     equity_share: Percent | None = Field(None, title="持股比例（%）")
     children_school_age: Count | None = Field(None, title="随迁适龄子女数")
@@ -209,6 +230,23 @@ class TalentProfile(_Profile):
     employer_type: OrgType | None = Field(None, title="工作单位类型")
     national_task: bool | None = Field(None, title="是否承担国家攻关任务")
     tech_transfer: bool | None = Field(None, title="是否从事技术转移或科技成果转化工作")
+    talent_selected_year: Year | NoneKnown | None = Field(None, title="入选人才计划年份")
+    team_selected_year: Year | NoneKnown | None = Field(None, title="团队入选姑苏重大创新团队年份")
+    win_in_suzhou_award_year: Year | NoneKnown | None = Field(None, title="“赢在苏州”创客大赛获奖年份")
+    talent_housing_eligible: bool | None = Field(None, title="经认定具有人才住房入住资格")
+    residency_plan_qualified: bool | None = Field(None, title="经认定符合“驻留计划”支持条件")
+    young_scientist: bool | None = Field(None, title="经认定的青年科学家")
+    young_talent: bool | None = Field(None, title="属于青年人才")
+    young_sci_tech_talent: bool | None = Field(None, title="属于青年科技人才")
+    young_sci_tech_team: bool | None = Field(None, title="团队经认定为青年科技创新团队")
+    urgently_needed_talent: bool | None = Field(None, title="经认定的产业科创领域急需人才")
+    taiwan_compatriot: bool | None = Field(None, title="台湾同胞")
+    cn_permanent_residence: bool | None = Field(None, title="持有外国人永久居留身份证")
+    zjg_dongdu_talent: bool | None = Field(None, title="入选张家港“东渡人才”引进计划")
+    challenge_project_success: bool | None = Field(None, title="团队通过“揭榜挂帅”“赛马”机制攻关成功")
+    excellent_engineer_centre: bool | None = Field(None, title="在卓越工程师协同创新中心工作")
+    local_transfer_outstanding: bool | None = Field(None, title="就地转化科技成果成效突出")
+    pre_assessed_overseas_talent: bool | None = Field(None, title="通过创新人才预评估")
 
 
 Profile = Annotated[Union[CompanyProfile, TalentProfile], Field(discriminator="kind")]
@@ -235,14 +273,13 @@ def whole_years(start: date, end: date) -> int:
 
 def derived_values(profile: CompanyProfile | TalentProfile, as_of: date) -> dict[str, Any]:
     """Fields computed from the profile as of the evaluation date."""
+    def years(start: Any) -> Any:
+        # 无 (never came to Suzhou) stays 无: there are no years to count
+        return whole_years(start, as_of) if isinstance(start, date) else start
+
     if isinstance(profile, CompanyProfile):
-        founded = profile.founded_on
-        return {"years_since_founding": None if founded is None else whole_years(founded, as_of)}
-    born, arrived = profile.birth_date, profile.arrived_suzhou_on
-    return {
-        "age": None if born is None else whole_years(born, as_of),
-        "years_in_suzhou": None if arrived is None else whole_years(arrived, as_of),
-    }
+        return {"years_since_founding": years(profile.founded_on)}
+    return {"age": years(profile.birth_date), "years_in_suzhou": years(profile.arrived_suzhou_on)}
 
 
 #: Derived fields: name -> (label, profile kind, the field it is computed from).
@@ -253,9 +290,49 @@ DERIVED_FIELDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: Facts an applicant cannot change by acting, so a requirement on them never makes a near
+#: miss (差一项): "always", or "upper" where only a maximum is out of reach (age only grows).
+FIXED_FACTS: dict[str, dict[str, str]] = {
+    "company": {name: "always" for name in (
+        "district", "zones", "org_type", "foreign_invested", "taiwan_invested", "listing_status",
+        "global500_first_entry_year", "china500_first_entry_year", "ipo_year", "founded_on",
+        "national_institution_approved_on", "national_project_approved_on",
+        "innovative_product_approved_on")} | {"years_since_founding": "upper"},
+    "talent": {name: "always" for name in (
+        "nationality", "birth_date", "taiwan_compatriot", "district", "zones", "employer_type",
+        "talent_selected_year", "team_selected_year", "win_in_suzhou_award_year",
+        "arrived_suzhou_on", "overseas_returnee")} | {"age": "upper", "years_in_suzhou": "upper"},
+}
+#: Dates and years of events that have happened: never after the evaluation date.
+PAST_FACTS: dict[str, frozenset[str]] = {
+    kind: frozenset(name for name, info in model.model_fields.items()
+                    if name.endswith(("_year", "_on", "_date")))
+    for kind, model in PROFILE_MODELS.items()
+}
+
+
+def check_past_facts(profile: CompanyProfile | TalentProfile, as_of: date) -> None:
+    """``ProfileError`` for a past event dated after ``as_of`` (a first entry in 2030)."""
+    problems = []
+    fields = type(profile).model_fields
+    for name in sorted(PAST_FACTS[profile.kind]):
+        value = getattr(profile, name)
+        late = (isinstance(value, date) and value > as_of) or (
+            isinstance(value, int) and not isinstance(value, bool) and value > as_of.year)
+        if late:
+            shown = value.isoformat() if isinstance(value, date) else str(value)
+            problems.append(Problem(
+                f"{fields[name].title}（{name}）为 {shown}，晚于评估日期 {as_of.isoformat()}："
+                "已发生的事实不能晚于评估日期；请核对，或换一个评估日期（--as-of）", "", None, name))
+    if problems:
+        raise ProfileError(problems)
+
+
 def profile_values(profile: CompanyProfile | TalentProfile, as_of: date) -> dict[str, Any]:
     """Every field a rule may read, typed, with derived fields as of ``as_of``;
-    ``None`` for what the profile does not say."""
+    ``None`` for what the profile does not say, ``NONE`` for what it says it has not.
+    ``ProfileError`` when a past event is dated after ``as_of``."""
+    check_past_facts(profile, as_of)
     values = {name: getattr(profile, name) for name in type(profile).model_fields if name != "kind"}
     values.update(derived_values(profile, as_of))
     return values

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..base.errors import did_you_mean
+from .absent import NONE, is_no_word
 from .fields import TYPE_LABELS, FieldSpec
 
 LIST_SEPARATORS = re.compile(r"[、,，;；/\n]+")
@@ -47,6 +48,8 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
     when it cannot be one."""
     if isinstance(raw, str):
         raw = raw.strip()
+    if spec.accepts_none and is_no_word(raw):
+        return NONE  # 未入选 / 无: known not to exist, unlike a blank cell
     if spec.type == "set":
         if raw in _NONE:  # a blank cell is unknown; this is how to say "none of them"
             return []
@@ -132,7 +135,8 @@ def _decimal(raw: Any) -> Decimal:
 def expected_text(spec: FieldSpec) -> str:
     """What a column accepts, for templates and error messages."""
     if spec.type == "enum":
-        return "选一项：" + "、".join(spec.choices)
+        none = "；没有填 无" if spec.accepts_none else ""
+        return "选一项：" + "、".join(spec.choices) + none
     if spec.type == "set":
         return "可多选，用顿号分隔：" + "、".join(spec.choices) + "；都没有填 无"
     if spec.type == "bool":
@@ -141,4 +145,5 @@ def expected_text(spec: FieldSpec) -> str:
         return "日期，如 2021-03-05"
     if spec.type == "money":
         return "金额（元），可写 3000万、1.2亿 或 5000000"
-    return TYPE_LABELS[spec.type]
+    text = TYPE_LABELS[spec.type]
+    return f"{text}；没有填 无" if spec.accepts_none else text

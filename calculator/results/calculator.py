@@ -18,8 +18,8 @@ from typing import Any
 from ..engine.compiling import compile_bundle
 from ..engine.runner import Engine
 from ..profiles.models import CompanyProfile, TalentProfile, profile_values
-from ..rules.loading import Bundle, ClauseRule, load_bundle
-from ..rules.schema import TARGET_LABELS
+from ..rules.loading import Bundle, ClauseRule, load_bundle, scope_text
+from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS
 from .deciding import Prepared, decide, missing_for, prepare
 from .explaining import reasons
 from .report import STATUS_ORDER, CitationOut, ClauseResult, Missing, ProfileRef, Report
@@ -148,6 +148,8 @@ class Calculator:
         benefit = item.benefit(values)
         return ClauseResult(
             clause_id=rule.id, title=rule.clause.title, target=TARGET_LABELS[rule.clause.target],
+            support=rule.clause.support, support_label=SUPPORT_LABELS[rule.clause.support],
+            scope=scope_text(rule.clause.scope), caveats=list(rule.clause.caveats),
             status=decision.status, benefit=benefit, citation=citation(rule),
             reasons=reasons(rule.condition, values),
             missing=[Missing(field=name, label=label) for name, label

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..base.errors import EvaluationError
 from ..profiles.fields import FIELDS
+from ..profiles.models import OUTSIDE_SUZHOU
 from ..rules.conditions import Check, Count, Leaf, Outcome, compile_check, compile_flips, compile_some
 from ..rules.loading import Bundle, ClauseRule
 from ..rules.schema import CaseByCase, Fixed, NonMonetary, UpTo
@@ -24,19 +25,31 @@ from .amounts import compute, describe
 from .explaining import leaf_sources, unknown_sources
 from .report import BenefitOut, Status
 
-#: Where an applicant is (板块, 功能区) sets which local policy applies, not how close the
-#: applicant comes to it: failing only on these makes no near miss, or everyone outside a
-#: district would nearly qualify for all of its clauses.
-SCOPE_FIELDS = frozenset({"district", "zones"})
 _ORDERED_OPS = frozenset({"<", "<=", ">", ">="})
+_MAXIMUM_OPS = frozenset({"<", "<=", "=="})
+
+
+def out_of_reach(leaf: Leaf) -> bool:
+    """Whether failing this comparison is something the applicant cannot change: where it
+    is (板块, 功能区), its nationality or organisation type, a past event (already listed, first
+    entry years ago), or being over a maximum age. Such a failure is never a near miss, or
+    everyone outside a district would nearly qualify for all of its clauses."""
+    fixed = leaf.field.fixed
+    return fixed == "always" or (fixed == "upper" and leaf.op in _MAXIMUM_OPS)
+
+
+def _not_city_scope(leaf: Leaf) -> bool:
+    """Being in Suzhou is met by everyone a city-wide clause is for: meeting it does not make
+    a one-condition clause "nearly" met."""
+    return not (leaf.field.name == "district" and leaf.op == "!=" and leaf.value == OUTSIDE_SUZHOU)
 
 
 def _cost(leaf: Leaf) -> int:
-    return 2 if leaf.field.name in SCOPE_FIELDS else 1
+    return 2 if out_of_reach(leaf) else 1
 
 
 def _gap_cost(leaf: Leaf) -> int:
-    return 1 if leaf.op in _ORDERED_OPS and leaf.field.name not in SCOPE_FIELDS else 2
+    return 1 if leaf.op in _ORDERED_OPS and not out_of_reach(leaf) else 2
 
 
 def _near(flips: Count, gap: Count, some_met: Callable[[Mapping[str, Any]], bool]) -> Near:
@@ -56,10 +69,13 @@ def validity(rule: ClauseRule, as_of: date) -> str | None:
     if rule.document.status == "draft":
         return "征求意见稿，尚未正式施行"
     period = rule.effective
+    basis = f"。依据：{period.basis}" if period.basis else ""
     if period.start and as_of < period.start:
-        return f"尚未生效：自 {period.start.isoformat()} 起施行（评估日期 {as_of.isoformat()}）"
+        return (f"尚未施行：自 {period.start.isoformat()} 起施行，评估日期 {as_of.isoformat()} "
+                f"在此之前{basis}")
     if period.end and as_of > period.end:
-        return f"已失效：施行至 {period.end.isoformat()}（评估日期 {as_of.isoformat()}）"
+        return (f"政策期已结束：施行至 {period.end.isoformat()}，评估日期 {as_of.isoformat()} "
+                f"在此之后{basis}")
     return None
 
 
@@ -111,7 +127,7 @@ def prepare(bundle: Bundle) -> dict[str, tuple[Prepared, ...]]:
         per_kind.setdefault(rule.profile_kind, []).append(Prepared(
             rule, rule.id, compile_check(rule.condition),
             _near(compile_flips(rule.condition, cost=_cost), compile_flips(rule.condition, cost=_gap_cost),
-                  compile_some(rule.condition)),
+                  compile_some(rule.condition, counts=_not_city_scope)),
             static,
             describe(static) if static else None, citation_ref(rule), leaf_sources(rule.condition)))
     return {kind: tuple(items) for kind, items in per_kind.items()}

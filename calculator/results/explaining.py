@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from ..base.money import format_money
+from ..profiles.absent import NONE
 from ..profiles.fields import FIELDS, FieldSpec
+from ..profiles.models import OUTSIDE_SUZHOU
 from ..rules.conditions import Leaf, Named, Node, Not, Outcome, leaf_outcome
 from .report import Reason
 
@@ -38,6 +40,8 @@ def show(spec: FieldSpec, value: Any) -> str:
 
 def requirement(leaf: Leaf) -> str:
     spec, op = leaf.field, leaf.op
+    if spec.name == "district" and op == "!=" and leaf.value == OUTSIDE_SUZHOU:
+        return "为苏州市内的板块"  # the scope of a city-wide clause
     if op == "exists":
         return "已填写"
     if op in OP_SYMBOLS:
@@ -54,7 +58,7 @@ def requirement(leaf: Leaf) -> str:
 def _gap(leaf: Leaf, actual: Any) -> str:
     """``差 2000万元`` / ``超出 3`` for a failed ordered comparison of numbers or money."""
     spec, op, expected = leaf.field, leaf.op, leaf.value
-    if spec.type not in ("int", "number", "money") or op not in ("<", "<=", ">", ">="):
+    if actual is NONE or spec.type not in ("int", "number", "money") or op not in ("<", "<=", ">", ">="):
         return ""
     diff = expected - actual if op in (">", ">=") else actual - expected
     word = "差" if op in (">", ">=") else "超出"

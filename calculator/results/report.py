@@ -78,6 +78,12 @@ class ClauseResult(_Out):
     clause_id: str
     title: str
     target: str
+    support: Literal["funding", "tax", "financing", "service", "direction"] = Field(
+        description="支持类型：funding 资金奖补、tax 税收优惠、financing 融资支持、service 服务与待遇、"
+                    "direction 政策导向（不是可申请或领取的支持，不计入“可享受的支持”）")
+    support_label: str
+    #: where the clause applies: 苏州市（全市）, a district or a zone
+    scope: str
     status: Status
     benefit: BenefitOut
     citation: CitationOut
@@ -88,6 +94,13 @@ class ClauseResult(_Out):
     group: str | None = None
     suppressed_by: str | None = None
     counted: bool = False
+    caveats: list[str] = Field(default_factory=list,
+                               description="规则采取的、原文未明确写出的理解，以及需由主管部门认定的事项")
+
+    @property
+    def is_support(self) -> bool:
+        """Something a beneficiary can apply for or receive (not 政策导向)."""
+        return self.support != "direction"
 
 
 class Totals(_Out):
@@ -105,6 +118,14 @@ class Report(_Out):
 
     def by_status(self, status: Status) -> list[ClauseResult]:
         return [r for r in self.results if r.status == status]
+
+    def supports(self, status: Status | None = None) -> list[ClauseResult]:
+        """The supports (everything but 政策导向), of one status or all."""
+        return [r for r in self.results if r.is_support and status in (None, r.status)]
+
+    def directions(self) -> list[ClauseResult]:
+        """Statements of policy direction: shown apart, never counted as supports."""
+        return [r for r in self.results if not r.is_support]
 
     def result(self, clause_id: str) -> ClauseResult:
         for item in self.results:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..rules.conditions import Outcome
 from ..rules.loading import Bundle
+from ..rules.schema import SUPPORT_LABELS
 from .amounts import describe
 from .deciding import _STATUS, Prepared, disagreement, missing_for
 from .explaining import failed_reasons
@@ -36,6 +37,10 @@ class Hit:
     missing: tuple[str, ...] = ()
     #: the failed requirement (near miss)
     reasons: tuple[str, ...] = ()
+    #: funding | tax | financing | service | direction (政策导向, never counted as a support)
+    support: str = "funding"
+    support_label: str = "资金奖补"
+    caveats: tuple[str, ...] = ()
 
     @property
     def closeness(self) -> int:
@@ -53,6 +58,8 @@ class Screening:
     total_min: Decimal
     #: ``None``: no maximum (an uncapped award, or an amount the policy does not state)
     total_max: Decimal | None
+    #: 政策导向 that applies to the profile: kept apart, never counted as a support
+    directions: tuple[Hit, ...] = ()
 
     @property
     def hits(self) -> tuple[Hit, ...]:
@@ -65,6 +72,7 @@ def screen(items: Sequence[Prepared], bundle: Bundle, kind: str, name: str,
     than calling ``decide``: this loop is where a batch spends its time."""
     found: dict[Outcome, list[Hit]] = {Outcome.MET: [], Outcome.UNKNOWN: [], Outcome.FAILED: []}
     cash: list[tuple[str, BenefitOut]] = []
+    directions: list[Hit] = []
     for item in items:
         outcome = item.check(values)
         rule_id = item.id
@@ -73,19 +81,25 @@ def screen(items: Sequence[Prepared], bundle: Bundle, kind: str, name: str,
         if item.validity(as_of) or (outcome is Outcome.FAILED and not item.near(values)):
             continue
         rule = item.rule
+        clause = rule.clause
+        direction = clause.support == "direction"
+        if direction and outcome is not Outcome.MET:
+            continue  # nothing to fill in or to come closer to for a statement of direction
         benefit = item.shared_benefit(values)
         missing: tuple[str, ...] = ()
         why: tuple[str, ...] = ()
         if outcome is Outcome.MET:
-            cash.append((rule_id, benefit))
+            if not direction:
+                cash.append((rule_id, benefit))
         elif outcome is Outcome.UNKNOWN:
             missing = tuple(missing_for(item, values, "needs_info", benefit).values())
         else:
             why = tuple(failed_reasons(rule.condition, values))
         amount = item.static_amount or describe(benefit)
-        found[outcome].append(Hit(rule_id, rule.clause.title, _STATUS[outcome],  # type: ignore[arg-type]
-                                  benefit.kind, amount, benefit.min, benefit.max, item.cite,
-                                  missing, why))
+        hit = Hit(rule_id, clause.title, _STATUS[outcome],  # type: ignore[arg-type]
+                  benefit.kind, amount, benefit.min, benefit.max, item.cite, missing, why,
+                  clause.support, SUPPORT_LABELS[clause.support], tuple(clause.caveats))
+        (directions if direction else found[outcome]).append(hit)
     (low, high), _ = combine(cash, bundle.groups)
     return Screening(kind, name, tuple(found[Outcome.MET]), tuple(found[Outcome.UNKNOWN]),
-                     tuple(found[Outcome.FAILED]), low, high)
+                     tuple(found[Outcome.FAILED]), low, high, tuple(directions))

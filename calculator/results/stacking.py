@@ -64,7 +64,8 @@ def apply(results: Sequence[ClauseResult], groups: Sequence[StackingGroup]) -> T
     """Mark ``group``/``counted``/``suppressed_by`` on ``results`` in place and return the
     totals of the eligible results."""
     group_of = {cid: g.id for g in groups for cid in g.clauses}
-    eligible = [r for r in results if r.status == "eligible"]
+    # 政策导向 offers nothing to receive: it never counts, whatever its benefit says
+    eligible = [r for r in results if r.status == "eligible" and r.is_support]
     (low, high), suppressed = combine([(r.clause_id, r.benefit) for r in eligible], groups)
     for result in results:
         result.group = group_of.get(result.clause_id)

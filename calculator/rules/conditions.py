@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar, Union
 
+from ..profiles.absent import NONE
 from ..profiles.fields import FieldSpec
 
 
@@ -86,9 +87,12 @@ def compare(op: str, actual: Any, expected: Any) -> bool:
 
 def leaf_outcome(leaf: Leaf, values: Mapping[str, Any]) -> Outcome:
     actual = values.get(leaf.field.name)
+    if actual is NONE:
+        # Answered "无": the fact is known not to exist, so nothing that needs it holds.
+        return Outcome.FAILED
     if leaf.op == "exists":
         # A blank field says nothing about the world: "has a national lab" is unknown, not
-        # false, until the profile says so. So exists is met or unknown, never failed.
+        # false, until the profile says so. So exists is met or unknown; only 无 fails it.
         return Outcome.MET if actual is not None else Outcome.UNKNOWN
     if actual is None:
         return Outcome.UNKNOWN
@@ -203,6 +207,12 @@ def _leaf_test(leaf: Leaf) -> Callable[[Any], bool]:
     return tests[op]
 
 
+def _exists(actual: Any) -> Outcome:
+    if actual is None:
+        return _UNKNOWN
+    return _FAILED if actual is NONE else _MET
+
+
 def compile_check(node: Node | None) -> Check:
     """``evaluate`` for one tree, as a function of the profile values."""
     if node is None:
@@ -210,13 +220,15 @@ def compile_check(node: Node | None) -> Check:
     if isinstance(node, Leaf):
         name = node.field.name
         if node.op == "exists":
-            return lambda values: _MET if values.get(name) is not None else _UNKNOWN
+            return lambda values: _exists(values.get(name))
         test = _leaf_test(node)
 
         def leaf(values: Mapping[str, Any]) -> Outcome:
             actual = values.get(name)
             if actual is None:
                 return _UNKNOWN
+            if actual is NONE:
+                return _FAILED
             return _MET if test(actual) else _FAILED
         return leaf
     if isinstance(node, Named):
@@ -261,17 +273,18 @@ def compile_flips(node: Node | None, want_met: bool = True,
     return lambda values: min(child(values) for child in children)
 
 
-def compile_some(node: Node | None, want: Outcome = Outcome.MET) -> Callable[[Mapping[str, Any]], bool]:
-    """Whether some comparison of the tree, read through its negations, has outcome
-    ``want`` (MET: the profile meets at least one requirement of the clause)."""
-    if node is None:
+def compile_some(node: Node | None, want: Outcome = Outcome.MET,
+                 counts: Callable[[Leaf], bool] = lambda leaf: True) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether some comparison of the tree for which ``counts`` holds, read through its
+    negations, has outcome ``want`` (MET: the profile meets at least one requirement)."""
+    if node is None or (isinstance(node, Leaf) and not counts(node)):
         return lambda values: False
     if isinstance(node, Leaf):
         check = compile_check(node)
         return lambda values: check(values) is want
     if isinstance(node, Named):
-        return compile_some(node.child, want)
+        return compile_some(node.child, want, counts)
     if isinstance(node, Not):
-        return compile_some(node.child, _NEGATED[want])
-    children = tuple(compile_some(child, want) for child in node.children)
+        return compile_some(node.child, _NEGATED[want], counts)
+    children = tuple(compile_some(child, want, counts) for child in node.children)
     return lambda values: any(child(values) for child in children)

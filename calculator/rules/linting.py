@@ -3,7 +3,8 @@
 Loading already rejects what can never be correct in shape or type (unknown fields,
 duplicate ids, unknown refs, overlapping stacking groups). Lint looks at meaning:
 conditions that can never hold together, quotes that are blank, definitions nobody uses,
-and profile fields no rule reads (a hint, not an error: identity fields are never read).
+documents that do not say when and why they are in force, and profile fields no rule
+reads (a hint, not an error: identity fields are never read).
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ def _satisfiable(conjunct: list[Literal_]) -> str | None:
     by_field: dict[str, list[tuple[str, Any]]] = {}
     for leaf, must in conjunct:
         if leaf.op == "exists":
-            if not must:
-                return f"“{leaf.field.label} 未填写”永远无法判定为满足（exists 只会满足或未知）"
+            if not must and not leaf.field.accepts_none:
+                return (f"“{leaf.field.label} 未填写”永远无法判定为满足（exists 只会满足或未知；"
+                        "该字段不能填“无”）")
             continue
         if leaf.field.type == "set":
             items = (leaf.value,) if leaf.op == "contains" else tuple(leaf.value)
@@ -180,6 +182,12 @@ def lint(bundle: Bundle) -> list[Finding]:
         reasons = [_satisfiable(c) for c in conjuncts]
         if conjuncts and all(reasons):
             findings.append(Finding("error", _where(rule), f"条件永远无法同时满足：{reasons[0]}"))
+    documents = {rule.document.id: rule for rule in bundle.clauses}
+    for doc_id, rule in sorted(documents.items()):
+        if rule.document.effective is None:
+            findings.append(Finding("error", f"{rule.file} document {doc_id}",
+                                    "未写明 effective（施行起止日期及依据 basis）："
+                                    "用户需要知道条款何时有效、为什么"))
     for name in sorted(set(bundle.definitions) - used_refs):
         findings.append(Finding("error", f"definitions.{name}", "定义未被任何条款使用"))
     for kind, specs in FIELDS.items():

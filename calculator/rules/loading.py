@@ -25,6 +25,7 @@ from ..base.validation import problems_from
 from ..base.yamlio import Document as YamlDocument
 from ..base.yamlio import read_file
 from ..profiles.fields import FIELDS, TYPE_LABELS, FieldSpec
+from ..profiles.models import OUTSIDE_SUZHOU, SUZHOU_DISTRICTS
 from .conditions import All, Any_, Leaf, Named, Node, Not
 from .schema import (
     TARGET_PROFILE_KIND,
@@ -33,6 +34,7 @@ from .schema import (
     Clause,
     Comparison,
     Condition,
+    DistrictScope,
     Document,
     NotOf,
     Period,
@@ -40,9 +42,11 @@ from .schema import (
     Ratio,
     Ref,
     RuleFile,
+    Scope,
     StackingGroup,
     Tax,
     Tiers,
+    ZoneScope,
 )
 
 #: A rule file of 7000 clauses is about 3 MiB: one file may be this large...
@@ -86,7 +90,7 @@ class ClauseRule:
     @property
     def effective(self) -> Period:
         """The clause's own period, else its document's (both ends may be open)."""
-        return self.clause.effective or self.document.effective or Period()
+        return self.clause.effective or self.document.in_force
 
 
 @dataclass(frozen=True)
@@ -322,6 +326,68 @@ def _check_benefit(linker: _Linker, clause: Clause, kind: str, doc: YamlDocument
     return ()
 
 
+def scope_conditions(scope: Scope, kind: str) -> tuple[Leaf, ...]:
+    """Where a clause applies, as the comparisons every profile must meet: in Suzhou (a
+    blank location is unknown, 苏州市外 fails), in one district, or in one zone of Suzhou
+    (a zone such as the 示范区 reaches beyond the city, so it must be in Suzhou as well)."""
+    fields = FIELDS[kind]
+    # one engine atom rather than ten: blank is unknown, 苏州市外 fails, any district is met
+    in_suzhou = Leaf(fields["district"], "!=", OUTSIDE_SUZHOU)
+    if isinstance(scope, DistrictScope):
+        return (Leaf(fields["district"], "==", scope.district),)
+    if isinstance(scope, ZoneScope):
+        return (Leaf(fields["zones"], "contains", scope.zone), in_suzhou)
+    return (in_suzhou,)
+
+
+def scope_text(scope: Scope) -> str:
+    if isinstance(scope, DistrictScope):
+        return scope.district
+    if isinstance(scope, ZoneScope):
+        return f"苏州市{scope.zone}"
+    return "苏州市（全市）"
+
+
+def _scoped(linker: _Linker, clause: Clause, kind: str, node: Node | None, doc: YamlDocument,
+            path: list[str | int]) -> Node | None:
+    """The clause's condition with its scope added, unless ``when`` already requires it."""
+    scope = clause.scope
+    if isinstance(scope, DistrictScope) and scope.district not in SUZHOU_DISTRICTS:
+        linker.problems.append(doc.problem(
+            f"scope.district 的取值 {scope.district!r} 不是苏州的板块；"
+            f"允许的值：{'、'.join(SUZHOU_DISTRICTS)}{did_you_mean(scope.district, SUZHOU_DISTRICTS)}",
+            [*path, "district"]))
+        return node
+    zones = FIELDS[kind]["zones"].choices
+    if isinstance(scope, ZoneScope) and scope.zone not in zones:
+        linker.problems.append(doc.problem(
+            f"scope.zone 的取值 {scope.zone!r} 不是可选的功能区；允许的值：{'、'.join(zones)}"
+            f"{did_you_mean(scope.zone, zones)}", [*path, "zone"]))
+        return node
+    required = set(_conjuncts(node))
+    missing = tuple(leaf for leaf in scope_conditions(scope, kind) if leaf not in required)
+    if not missing:
+        return node
+    parts = (*_top(node), *missing)  # last, so that reasons open with what the clause is about
+    return parts[0] if len(parts) == 1 else All(parts)
+
+
+def _top(node: Node | None) -> tuple[Node, ...]:
+    if node is None:
+        return ()
+    return node.children if isinstance(node, All) else (node,)
+
+
+def _conjuncts(node: Node | None) -> list[Node]:
+    """What ``node`` requires at its top level, seen through named definitions (so a scope
+    the clause already states by ``ref`` is not added twice)."""
+    found: list[Node] = []
+    for child in _top(node):
+        inner = child.child if isinstance(child, Named) else child
+        found += _conjuncts(inner) if isinstance(inner, All) else [inner]
+    return found
+
+
 def _link(parsed: Sequence[tuple[YamlDocument, RuleFile]], version: str,
           files: tuple[str, ...]) -> Bundle:
     linker = _Linker(parsed)
@@ -347,6 +413,7 @@ def _link(parsed: Sequence[tuple[YamlDocument, RuleFile]], version: str,
             node = None
             if clause.when is not None:
                 node = linker.condition(clause.when, kind, doc, [*path, "when"])
+            node = _scoped(linker, clause, kind, node, doc, [*path, "scope"])
             thresholds = _check_benefit(linker, clause, kind, doc, path)
             assert rule_file.document is not None
             rules.append(ClauseRule(clause, rule_file.document, node, kind, doc.source,

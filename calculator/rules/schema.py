@@ -34,6 +34,12 @@ DocumentStatus = Literal["issued", "draft", "press_report"]
 Target = Literal["company", "institution", "talent", "team"]
 
 STATUS_LABELS = {"issued": "正式发布", "draft": "征求意见稿", "press_report": "新闻报道"}
+#: What a clause offers. ``direction`` (政策导向) gives a beneficiary nothing to apply for or
+#: receive; every output keeps it apart from the supports.
+Support = Literal["funding", "tax", "financing", "service", "direction"]
+SUPPORT_KINDS: tuple[str, ...] = ("funding", "tax", "financing", "service", "direction")
+SUPPORT_LABELS = {"funding": "资金奖补", "tax": "税收优惠", "financing": "融资支持",
+                  "service": "服务与待遇", "direction": "政策导向"}
 TARGET_LABELS = {"company": "企业", "institution": "科研机构/高校/新型研发机构", "talent": "个人人才",
                  "team": "人才团队"}
 #: Which profile kind answers for each target.
@@ -46,10 +52,12 @@ class Strict(BaseModel):
 
 
 class Period(Strict):
-    """An effective period; either end may be open."""
+    """An effective period; either end may be open. ``basis`` says, for users, why the
+    period starts and ends where it does (quoting the source's wording of a period)."""
 
     start: date | None = None
     end: date | None = None
+    basis: str | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
@@ -67,8 +75,27 @@ class Document(Strict):
     status: DocumentStatus
     source: str
     reports_on: str | None = None
+    #: when the document is in force; without it, from ``date`` with no end
     effective: Period | None = None
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _period_explained(self) -> Document:
+        if self.effective is not None and self.effective.basis is None:
+            raise ValueError("effective 需写明 basis：为什么自该日起施行、到该日为止（引用原文的期限表述）")
+        if self.status == "press_report" and (self.effective is None or self.effective.start is None):
+            raise ValueError("新闻报道的 date 是报道日期，不是政策日期：请在 effective.start 写明所报道政策的"
+                             "施行日期，并在 effective.basis 说明依据")
+        return self
+
+    @property
+    def in_force(self) -> Period:
+        """The document's period: as stated, else from its own date with no end."""
+        if self.effective is not None and self.effective.start is not None:
+            return self.effective
+        end = self.effective.end if self.effective else None
+        basis = self.effective.basis if self.effective else None
+        return Period(start=self.date, end=end, basis=basis or f"自文件日期 {self.date.isoformat()} 起计")
 
 
 # ---- conditions -------------------------------------------------------------------------
@@ -231,14 +258,30 @@ class Citation(Strict):
     quote: str = Field(min_length=1)
 
 
+class DistrictScope(Strict):
+    district: str
+
+
+class ZoneScope(Strict):
+    zone: str
+
+
+#: Where a clause applies: the whole city, one district (板块) or one zone (功能区).
+Scope = Union[Literal["city"], DistrictScope, ZoneScope]
+
+
 class Clause(Strict):
     id: Identifier
     title: str
     target: Target
+    support: Support
+    scope: Scope
     when: Condition | None = None
     benefit: Benefit
     citation: Citation
     effective: Period | None = None
+    #: readings the rule takes that the text does not state; every output shows them
+    caveats: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
     notes: str | None = None
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from ..base.errors import CalculatorError, EvaluationError, RuleFileError, did_you_mean
+from ..base.errors import CalculatorError, EvaluationError, ProfileError, RuleFileError, did_you_mean
 from ..results.calculator import Calculator, package_version
 from ..results.describe import condition_lines
 from ..rules.loading import ClauseRule
@@ -201,6 +201,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def untrustworthy(request: Request, exc: EvaluationError) -> JSONResponse:
         log.error("评估失败：%s", exc)
         return _error(500, str(exc))
+
+    @app.exception_handler(ProfileError)
+    async def implausible_profile(request: Request, exc: ProfileError) -> JSONResponse:
+        # checked against the evaluation date, so only known once the request is read
+        problems = [(f"profile.{p.path}" if p.path else "profile", p.message) for p in exc.problems]
+        return _error(422, "档案内容与评估日期不符", problems)
 
     @app.exception_handler(CalculatorError)
     async def calculator_error(request: Request, exc: CalculatorError) -> JSONResponse:

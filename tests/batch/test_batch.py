@@ -25,7 +25,7 @@ from calculator.profiles.models import PROFILE_MODELS
 from calculator.results.report import Report
 from calculator.rules.linting import _fields_read
 
-AS_OF = date(2026, 11, 21)
+AS_OF = date(2025, 6, 30)
 PRICED = {"fixed", "up_to", "ratio", "tiers", "per_unit"}  # cash with a stated amount
 NOT_PRICED = {"case_by_case": "金额未明确（一事一议）", "non_monetary": "非资金支持",
               "tax": "税收优惠（不计入）"}
@@ -166,7 +166,7 @@ def _expected_summary(calc: Calculator, reports: Iterable[Report]) -> dict[str, 
         return None if total is None or amount is None else total + amount
 
     for report in reports:
-        for result in report.results:
+        for result in report.supports():  # 政策导向 is never counted as a support
             tally = out[result.clause_id]
             tally["near"] += result.near_miss
             if result.status == "eligible":
@@ -237,12 +237,12 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
     for index in valid:
         row = body[index]
         report = report_of[built["template_of"][index]]
-        eligible = [r for r in report.results if r.status == "eligible"]
+        eligible = report.supports("eligible")
         assert row[KIND] == "企业/机构" and row[ERRORS] is None
         assert row[OUTCOME] == (f"符合 {len(eligible)} 项" if eligible else "暂无符合的条款")
         assert set(ids(row[ELIGIBLE])) == {r.clause_id for r in eligible}, index
-        assert set(ids(row[NEEDS_INFO])) == {r.clause_id for r in report.by_status("needs_info")}
-        assert set(ids(row[NEAR])) == {r.clause_id for r in report.results if r.near_miss}
+        assert set(ids(row[NEEDS_INFO])) == {r.clause_id for r in report.supports("needs_info")}
+        assert set(ids(row[NEAR])) == {r.clause_id for r in report.supports() if r.near_miss}
         assert row[COUNT] == len(eligible)
         assert money(row[MIN]) == report.totals.min
         if report.totals.max is None:
@@ -302,12 +302,13 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
 
 # --- output formats ------------------------------------------------------------------------
 
-SMALL_HEADER = ["姓名", "出生日期", "学历", "人才计划", "申报角色", "工作所在板块", "工作单位"]
+SMALL_HEADER = ["姓名", "出生日期", "学历", "人才计划", "入选人才计划年份", "申报角色", "工作所在板块",
+                "工作单位"]
 SMALL = [
-    ["张三", "1988-07-01", "博士", "国家级人才计划", "个人", "苏州工业园区", "甲公司"],
-    ["李四", "1990-13-45", "硕士", "", "个人", "", ""],
-    ["王五", "", "", "", "", "", ""],
-    ["张三", "1988/7/1", "博士", "", "", "", "甲公司"],  # the same person again
+    ["张三", "1988-07-01", "博士", "国家级人才计划", "2023", "个人", "苏州工业园区", "甲公司"],
+    ["李四", "1990-13-45", "硕士", "", "", "个人", "", ""],
+    ["王五", "", "", "", "", "", "", ""],
+    ["张三", "1988/7/1", "博士", "", "", "", "", "甲公司"],  # the same person again
 ]
 
 
@@ -345,19 +346,20 @@ def test_jsonl_output_is_structured(tmp_path: Path, calc: Calculator) -> None:
     assert first["name"] == "张三" and first["kind"] == "talent" and first["errors"] == []
     report = calc.evaluate(PROFILE_MODELS["talent"].model_validate({
         "kind": "talent", "name": "张三", "birth_date": date(1988, 7, 1), "education": "博士",
-        "talent_programmes": ["国家级人才计划"], "role": "个人", "district": "苏州工业园区",
-        "employer": "甲公司"}), as_of=AS_OF)
+        "talent_programmes": ["国家级人才计划"], "talent_selected_year": 2023, "role": "个人",
+        "district": "苏州工业园区", "employer": "甲公司"}), as_of=AS_OF)
     def listed(key: str) -> set[str]:
         return {h["clause_id"] for h in first[key]}
 
-    assert listed("eligible") == {r.clause_id for r in report.by_status("eligible")}
-    assert listed("needs_info") == {r.clause_id for r in report.by_status("needs_info")}
-    assert listed("near_misses") == {r.clause_id for r in report.results if r.near_miss}
+    assert listed("eligible") == {r.clause_id for r in report.supports("eligible")}
+    assert listed("needs_info") == {r.clause_id for r in report.supports("needs_info")}
+    assert listed("near_misses") == {r.clause_id for r in report.supports() if r.near_miss}
     award = next(h for h in first["eligible"] if h["clause_id"] == "individual-talent-support")
     assert award == {"clause_id": "individual-talent-support", "title": "个人人才最高5000万元支持",
                      "amount": "最高 5000万元", "min": "0", "max": "50000000",
                      "citation": "《2022苏州“新年第一会”聚焦创新集群》 第4段（创新人才引育方面）",
-                     "missing": [], "reasons": []}
+                     "missing": [], "reasons": [], "support": "funding", "support_label": "资金奖补",
+                     "caveats": list(calc.bundle.clause("individual-talent-support").clause.caveats)}
     assert all(h["citation"] and h["missing"] for h in first["needs_info"])
     assert all(h["citation"] and h["reasons"] for h in first["near_misses"])
     assert first["total_min"] == str(report.totals.min)
@@ -378,7 +380,8 @@ def test_jsonl_output_is_structured(tmp_path: Path, calc: Calculator) -> None:
 def test_jsonl_input_rows_with_field_names_and_bad_lines(tmp_path: Path, calc: Calculator) -> None:
     source = tmp_path / "in.jsonl"
     lines = [
-        {"kind": "company", "name": "甲", "revenue": 300000000, "global500_first_entry_year": 2025},
+        {"kind": "company", "name": "甲", "revenue": 300000000, "global500_first_entry_year": 2025,
+         "district": "姑苏区"},
         {"类型": "人才", "姓名": "乙", "人才计划": ["顶尖人才"], "申报角色": "个人"},
         {"name": "丙", "revenue": "1亿", "营业收人": "1亿", "kind": "company"},
         {"name": "丁", "industry": "其他"},  # both kinds have these: which is it?
@@ -424,7 +427,7 @@ def test_a_kind_column_mixes_companies_and_people(tmp_path: Path, calc: Calculat
     body = sheet_rows(tmp_path / "out.xlsx")[1:]
     assert [r[KIND] for r in body] == ["企业/机构", "人才"] * 30
     for row, report in zip(body, expected, strict=True):
-        assert set(ids(row[ELIGIBLE])) == {r.clause_id for r in report.by_status("eligible")}
+        assert set(ids(row[ELIGIBLE])) == {r.clause_id for r in report.supports("eligible")}
         assert money(row[MIN]) == report.totals.min
     # the summary covers the clauses of both kinds
     summary = sheet_rows(tmp_path / "out.xlsx", 1)
@@ -450,8 +453,9 @@ CLAUSE_ROWS = [  # sheet row: (role, programmes)
 
 
 def test_clause_lists_who_qualifies_or_nearly_does_closest_first(tmp_path: Path, calc: Calculator) -> None:
-    header = ["姓名", "出生日期", "申报角色", "人才计划"]
-    rows = [[f"候选人{n}", "1990-02-30" if n == 9 else "1990-01-01", role, programmes]
+    # everyone works in Suzhou and was selected in 2023, inside the award's 2022–2025 window
+    header = ["姓名", "出生日期", "申报角色", "人才计划", "工作所在板块", "入选人才计划年份"]
+    rows = [[f"候选人{n}", "1990-02-30" if n == 9 else "1990-01-01", role, programmes, "吴中区", 2023]
             for n, (role, programmes) in enumerate(CLAUSE_ROWS, start=2)]
     source = write_xlsx(tmp_path / "in.xlsx", header, rows)
     target = tmp_path / "out.xlsx"
@@ -493,11 +497,12 @@ def test_clause_candidates_are_exactly_the_reports_eligible_needs_info_and_near_
     header, rows = talent_rows(300, seed=9)
     source = write_csv(tmp_path / "in.csv", header, rows)
     clause = "vitality-young-talent-startup-fund"
-    result = screen_table(source, tmp_path / "out.csv", as_of=AS_OF, clauses=[clause], calculator=calc)
+    as_of = date(2026, 11, 21)  # inside the 2026–2028 period of 苏政发〔2026〕55号
+    result = screen_table(source, tmp_path / "out.csv", as_of=as_of, clauses=[clause], calculator=calc)
     order = {"eligible": 0, "needs_info": 1, "ineligible": 2}
     expected = []
     for number, data in enumerate(applicants("talent", 300, seed=9), start=2):
-        item = calc.evaluate(PROFILE_MODELS["talent"].model_validate(data), as_of=AS_OF).result(clause)
+        item = calc.evaluate(PROFILE_MODELS["talent"].model_validate(data), as_of=as_of).result(clause)
         if item.status in ("eligible", "needs_info") or item.near_miss:
             expected.append((order[item.status], len(item.missing) if item.status == "needs_info" else 0,
                              number, item.status))

@@ -60,6 +60,8 @@ def test_choice_columns_have_drop_downs(tmp_path: Path, kind: str) -> None:
     assert set(lists) == set(choice)
     for header, spec in choice.items():
         allowed = spec.choices if spec.type == "enum" else ("是", "否")
+        if spec.accepts_none:  # an explicit "none", distinct from a blank cell
+            allowed = (*allowed, "无")
         assert lists[header] == '"' + ",".join(allowed) + '"'
     if kind == "company":
         assert lists["所在板块"].startswith('"姑苏区,苏州工业园区,')

@@ -20,12 +20,15 @@ def fx() -> Calculator:
     return Calculator.load(FIXTURE)
 
 
+# In Suzhou unless a test says otherwise: every clause applies only there.
 def company(**fields: object) -> CompanyProfile:
-    return CompanyProfile.model_validate({"kind": "company", "name": "测试企业", **fields})
+    return CompanyProfile.model_validate({"kind": "company", "name": "测试企业", "district": "姑苏区",
+                                          **fields})
 
 
 def talent(**fields: object) -> TalentProfile:
-    return TalentProfile.model_validate({"kind": "talent", "name": "测试人才", **fields})
+    return TalentProfile.model_validate({"kind": "talent", "name": "测试人才", "district": "姑苏区",
+                                         **fields})
 
 
 def test_missing_birth_date_is_needs_info_naming_it(fx: Calculator) -> None:
@@ -117,11 +120,12 @@ def test_effective_period_is_applied(fx: Calculator) -> None:
 
 
 def test_report_follows_the_json_contract(calc: Calculator) -> None:
-    report = calc.evaluate(company(global500_first_entry_year=2024), as_of=date(2026, 11, 21))
+    # inside the 2022–2025 period of the report that states the award
+    report = calc.evaluate(company(global500_first_entry_year=2024), as_of=date(2025, 6, 30))
     data = report.model_dump(mode="json")
     assert set(data) >= {"profile", "as_of", "rules_version", "engine_version", "results", "totals"}
     assert data["profile"] == {"kind": "company", "name": "测试企业"}
-    assert data["as_of"] == "2026-11-21"
+    assert data["as_of"] == "2025-06-30"
     result = next(r for r in data["results"] if r["clause_id"] == "global-500-first-entry-award")
     assert set(result) >= {"clause_id", "title", "status", "benefit", "citation", "reasons", "missing"}
     benefit = {k: result["benefit"][k] for k in ("kind", "min", "max", "currency")}

@@ -74,7 +74,8 @@ def test_tier_amount_is_one_of_the_tiers(revenue: Decimal | None) -> None:
 def _result(cid: str, benefit: BenefitOut) -> ClauseResult:
     cite = CitationOut(document="d", doc_number=None, issuer="i", date=date(2022, 1, 1), article="a",
                        quote="q", source="s", status="issued")
-    return ClauseResult(clause_id=cid, title=cid, target="企业", status="eligible", benefit=benefit,
+    return ClauseResult(clause_id=cid, title=cid, target="企业", support="funding", support_label="资金奖补",
+                        scope="苏州市（全市）", status="eligible", benefit=benefit,
                         citation=cite, reasons=[], missing=[])
 
 

@@ -15,15 +15,17 @@ from calculator.results.screening import Screening
 
 from ..conftest import PROFILES
 
-AS_OF = date(2026, 11, 21)
+AS_OF = date(2025, 6, 30)
 
 
 def _agree(report: Report, screening: Screening) -> None:
-    assert [h.clause_id for h in screening.eligible] == [r.clause_id for r in report.by_status("eligible")]
-    needs = {r.clause_id: tuple(m.label for m in r.missing) for r in report.by_status("needs_info")}
+    assert [h.clause_id for h in screening.eligible] == [r.clause_id for r in report.supports("eligible")]
+    needs = {r.clause_id: tuple(m.label for m in r.missing) for r in report.supports("needs_info")}
     assert {h.clause_id: h.missing for h in screening.needs_info} == needs
-    near = [r.clause_id for r in report.results if r.near_miss]
+    near = [r.clause_id for r in report.supports() if r.near_miss]
     assert [h.clause_id for h in screening.near_misses] == near
+    directions = [r.clause_id for r in report.directions() if r.status == "eligible"]
+    assert [h.clause_id for h in screening.directions] == directions
     assert (screening.total_min, screening.total_max) == (report.totals.min, report.totals.max)
 
 
@@ -55,25 +57,42 @@ clauses:
   - id: threshold
     title: 营收门槛
     target: company
+    support: funding
+    scope: city
     when: {field: revenue, op: ">=", value: 2亿}
     benefit: {kind: fixed, amount: 100万, text: 奖励100万元}
     citation: {article: 一、, quote: 奖励}
   - id: one-flag
-    title: 外资企业
+    title: 拥有知识产权
     target: company
-    when: {field: foreign_invested, op: "==", value: true}
+    support: funding
+    scope: city
+    when: {field: owns_ip, op: "==", value: true}
     benefit: {kind: non_monetary, text: 服务}
     citation: {article: 二、, quote: 服务}
   - id: flag-and-more
-    title: 外资高企
+    title: 拥有知识产权的高企
     target: company
-    when: {all: [{field: foreign_invested, op: "==", value: true},
+    support: funding
+    scope: city
+    when: {all: [{field: owns_ip, op: "==", value: true},
                  {field: qualifications, op: contains, value: 高新技术企业}]}
     benefit: {kind: non_monetary, text: 服务}
     citation: {article: 三、, quote: 服务}
+  - id: fixed-fact-and-more
+    title: 外资高企
+    target: company
+    support: funding
+    scope: city
+    when: {all: [{field: foreign_invested, op: "==", value: true},
+                 {field: qualifications, op: contains, value: 高新技术企业}]}
+    benefit: {kind: non_monetary, text: 服务}
+    citation: {article: 五、, quote: 服务}
   - id: district-only-gap
     title: 昆山高企
     target: company
+    support: funding
+    scope: city
     when: {all: [{field: district, op: "==", value: 昆山市},
                  {field: qualifications, op: contains, value: 高新技术企业}]}
     benefit: {kind: non_monetary, text: 服务}
@@ -85,11 +104,12 @@ def test_near_miss_means_a_gap_or_the_last_unmet_requirement(tmp_path: Path) -> 
     (tmp_path / "near.yaml").write_text(NEAR_RULES, encoding="utf-8")
     calc = Calculator.load(tmp_path)
     firm = CompanyProfile(kind="company", name="某企业", revenue="1.8亿", foreign_invested=False,
-                          district="吴江区", qualifications=["高新技术企业"])
+                          owns_ip=False, district="吴江区", qualifications=["高新技术企业"])
     report = calc.evaluate(firm, AS_OF)
     near = {r.clause_id for r in report.results if r.near_miss}
     # 1.8亿 against 2亿 is a gap; a one-condition clause the firm is simply not the target of
-    # is not "nearly" met; being a 高企 but not foreign is; being in another district is not.
+    # is not "nearly" met; being a 高企 without IP is; being in another district, or not being
+    # foreign-invested (a fact the firm cannot change by acting), is not.
     assert near == {"threshold", "flag-and-more"}
     assert {h.clause_id for h in calc.screen(firm, AS_OF).near_misses} == near
     assert report.result("district-only-gap").status == "ineligible"

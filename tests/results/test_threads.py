@@ -86,17 +86,16 @@ def test_concurrent_reports_are_identical_to_sequential(calc: Calculator) -> Non
 
 
 def _rule_dirs(tmp_path: Path) -> tuple[Path, Path]:
-    """The shipped rules, and a copy where one clause asks for more (entry in 2024 or later
-    instead of any entry year)."""
+    """The shipped rules, and a copy where one clause asks for more (first entry in 2024 or
+    later instead of 2022 or later)."""
     old, new = tmp_path / "old", tmp_path / "new"
     shutil.copytree(RULES, old)
     shutil.copytree(RULES, new)
     target = new / "zhongguo-gongyebao-2022-01-12.yaml"
     text = target.read_text(encoding="utf-8")
-    before = "      field: global500_first_entry_year\n      op: exists\n"
+    before = "        - field: global500_first_entry_year\n          op: \">=\"\n          value: 2022\n"
     assert text.count(before) == 1
-    target.write_text(text.replace(before, "      field: global500_first_entry_year\n"
-                                           "      op: '>='\n      value: 2024\n"), encoding="utf-8")
+    target.write_text(text.replace(before, before.replace("2022", "2024")), encoding="utf-8")
     return old, new
 
 

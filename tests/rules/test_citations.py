@@ -31,6 +31,8 @@ clauses:
   - id: spaced-fullwidth-quote
     title: 空白与全角不同的引文
     target: company
+    support: funding
+    scope: city
     benefit:
       kind: fixed
       amount: 3000万
@@ -41,6 +43,8 @@ clauses:
   - id: altered-quote
     title: 改动过的引文
     target: company
+    support: funding
+    scope: city
     benefit:
       kind: fixed
       amount: 1000万

@@ -14,6 +14,7 @@ HEADER = """document:
   date: 2024-01-01
   status: issued
   source: t.txt
+  effective: {start: 2024-01-01, basis: 自印发之日起施行}
 definitions:
   青年人才: {field: age, op: "<=", value: 35}
   未使用的定义: {field: age, op: ">=", value: 18}
@@ -22,6 +23,8 @@ clauses:
 CLAUSE = """  - id: {id}
     title: 测试条款
     target: talent
+    support: funding
+    scope: city
     when: {when}
     benefit: {{kind: non_monetary, text: 服务}}
     citation: {{article: 一、, quote: "{quote}"}}
@@ -57,6 +60,26 @@ def test_contradictions_blank_quotes_and_unused_definitions(tmp_path: Path) -> N
     assert "no-quote：引文 quote 为空" in text
     assert "definitions.未使用的定义：定义未被任何条款使用" in text
     assert "definitions.青年人才" not in text
+    assert "effective" not in text
+
+
+def test_not_exists_can_hold_only_where_a_field_can_be_answered_none(tmp_path: Path) -> None:
+    found = "\n".join(_lint(
+        tmp_path,
+        ("never-selected", '{not: {field: talent_selected_year, op: exists}}', "引文"),
+        ("never-blank", '{not: {field: education, op: exists}}', "引文"),
+    ))
+    assert " never-blank：条件永远无法同时满足" in found
+    assert " never-selected：" not in found
+
+
+def test_a_document_must_say_when_and_why_it_is_in_force(tmp_path: Path) -> None:
+    header = HEADER.replace("  effective: {start: 2024-01-01, basis: 自印发之日起施行}\n", "")
+    (tmp_path / "t.yaml").write_text(header + CLAUSE.format(id="c", when="{ref: 青年人才}", quote="引文"),
+                                     encoding="utf-8")
+    found = [f for f in lint(Calculator.load(tmp_path).bundle) if "effective" in f.message]
+    assert len(found) == 1 and found[0].severity == "error"
+    assert found[0].message.startswith("未写明 effective") and "lint-doc" in found[0].where
 
 
 def test_shipped_corpus_has_no_lint_errors(calc: Calculator) -> None:

@@ -21,8 +21,10 @@ from calculator.service import create_app
 
 from ..conftest import shipped_calculator
 
-#: Fragments of the only messages a schema-valid profile may be refused with.
-BEYOND_SCHEMA = ("校验位错误", "最多两位小数", "位小数")
+#: Fragments of the only messages a schema-valid profile may be refused with: the check
+#: digit, decimals, and a past event dated after the evaluation date (a schema cannot relate
+#: one field to the request's ``as_of``).
+BEYOND_SCHEMA = ("校验位错误", "最多两位小数", "位小数", "晚于评估日期")
 
 # The coverage phase walks every field's boundaries and type mutations of the profile
 # schema; /v1/screen carries the same profiles, so there it would only repeat that work

@@ -169,7 +169,7 @@ def test_unknown_fields_are_refused_with_a_suggestion(client: TestClient) -> Non
     error = error_of(evaluate(client, {"kind": "company", "name": "示例", "revnue": "1亿"}), 422)
     assert "是否想写 revenue" in fields_of(error)["profile.revnue"]
     error = error_of(client.post("/v1/evaluate", json={"profile": {"kind": "talent", "name": "甲"},
-                                                       "as_off": "2026-11-21"}), 422)
+                                                       "as_off": "2025-06-30"}), 422)
     assert "是否想写 as_of" in fields_of(error)["as_off"]
 
 
