@@ -28,12 +28,12 @@ from typing import Annotated, Any
 import polars as pl
 from pydantic import TypeAdapter, ValidationError
 
-from ..base.errors import EvaluationError
+from ..base.errors import EvaluationError, ProfileError
 from ..engine.columnar import Plan, frame, representable
 from ..profiles.models import PROFILE_MODELS, profile_values
 from ..profiles.values import convert, is_blank, shown
 from ..results.calculator import Calculator
-from ..results.deciding import Prepared, _cost, _gap_cost
+from ..results.deciding import Prepared, _cost, _gap_cost, _not_city_scope
 from ..results.screening import Screening, screen
 from ..rules.loading import Bundle
 from .columns import Columns, identity, input_fields, row_kind
@@ -169,7 +169,11 @@ class ColumnarScreener:
                 profile = model.model_validate({"kind": kind, **data})
             except ValidationError:
                 return None
-        return kind, profile_values(profile, self.as_of), profile  # type: ignore[arg-type]
+        try:
+            values = profile_values(profile, self.as_of)  # type: ignore[arg-type]
+        except ProfileError:  # a fact dated after the evaluation date: the row path words it
+            return None
+        return kind, values, profile
 
     # ---- decisions --------------------------------------------------------------------
 
@@ -201,7 +205,7 @@ class ColumnarScreener:
         chosen = tuple(items[index] for index, _ in shown_)
         matched = frozenset(items[index].id for index, code in shown_ if code == ELIGIBLE)
         result = screen(chosen, self.bundle, kind, name, values, matched, self.as_of)
-        got = {hit.clause_id: hit.status for hit in result.hits}
+        got = {hit.clause_id: hit.status for hit in (*result.hits, *result.directions)}
         want = {items[index].id: _STATUS[code] for index, code in shown_}
         if got != want:
             wrong = sorted(set(got.items()) ^ set(want.items()))[0][0]
@@ -248,11 +252,14 @@ def check(columnar: RowResult, rows: RowResult) -> None:
 
 def decision(plan: Plan, item: Prepared) -> pl.Expr:
     """The clause's code per row: eligible, needs information, near miss, or not shown;
-    a near miss exactly as ``deciding._near`` defines it."""
+    a near miss exactly as ``deciding._near`` defines it. A statement of direction
+    (政策导向) shows only where it applies (as ``screen`` shows it)."""
     condition = item.rule.condition
     met = plan.check(condition)
+    if item.rule.clause.support == "direction":
+        return pl.when(met).then(ELIGIBLE).otherwise(NOT_SHOWN).cast(pl.Int8)
     near = (plan.flips(condition, cost=_cost) == 1) & (
-        (plan.flips(condition, cost=_gap_cost) == 1) | plan.some(condition))
+        (plan.flips(condition, cost=_gap_cost) == 1) | plan.some(condition, counts=_not_city_scope))
     return (pl.when(met).then(ELIGIBLE).when(met.is_null()).then(NEEDS_INFO)
             .when(near).then(NEAR_MISS).otherwise(NOT_SHOWN).cast(pl.Int8))
 

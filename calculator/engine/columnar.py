@@ -2,7 +2,9 @@
 Polars expressions and evaluated over a whole table at once.
 
 A table holds one column per profile field (a multiple-choice field: one 0/1 column per
-allowed value, as the rules engine sees it), ``null`` where the profile says nothing.
+allowed value, as the rules engine sees it), ``null`` where the profile says nothing. A
+field that may be answered 无 (``NONE``) has a second column, true where it was: every
+comparison on such a value fails, as in the reference evaluator.
 Polars' boolean operators follow Kleene logic, so a comparison of a blank is ``null`` and
 ``null`` is exactly the reference evaluator's *unknown*: ``true`` is met, ``false`` failed.
 ``flips`` and ``some`` are ``compile_flips`` and ``compile_some`` as expressions. The
@@ -22,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from ..profiles.absent import NONE
 from ..profiles.fields import FIELDS, FieldSpec
 from ..rules.conditions import All, Leaf, Named, Node, Not
 
@@ -41,16 +44,19 @@ def choice_column(spec: FieldSpec, choice: str) -> str:
     return f"{spec.name}#{spec.choices.index(choice)}"
 
 
+def none_column(spec: FieldSpec) -> str:
+    return f"{spec.name}#none"
+
+
 def columns_of(spec: FieldSpec) -> tuple[str, ...]:
     """The table columns that hold a field."""
-    if spec.type == "set":
-        return tuple(choice_column(spec, c) for c in spec.choices)
-    return (spec.name,)
+    own = tuple(choice_column(spec, c) for c in spec.choices) if spec.type == "set" else (spec.name,)
+    return (*own, none_column(spec)) if spec.accepts_none else own
 
 
 def representable(spec: FieldSpec, value: Any) -> bool:
     """Whether a typed value fits its column exactly (an integer beyond 64 bits does not)."""
-    if value is None:
+    if value is None or value is NONE:
         return True
     if spec.type == "int":
         return bool(INT_RANGE[0] <= value <= INT_RANGE[1])
@@ -68,6 +74,10 @@ def frame(kind: str, rows: Sequence[Mapping[str, Any]],
     data: dict[str, pl.Series] = {}
     for name, spec in wanted.items():
         column = [row.get(name) for row in rows]
+        if spec.accepts_none:
+            key = none_column(spec)
+            data[key] = pl.Series(key, [v is NONE for v in column], dtype=pl.Boolean)
+            column = [None if v is NONE else v for v in column]
         if spec.type == "set":
             for choice, key in zip(spec.choices, columns_of(spec), strict=True):
                 data[key] = pl.Series(key, [None if v is None else choice in v for v in column],
@@ -90,9 +100,17 @@ def _literal(spec: FieldSpec, value: Any) -> pl.Expr:
 
 def leaf_expr(leaf: Leaf) -> pl.Expr:
     """The comparison's outcome per row: true met, false failed, null unknown."""
+    outcome = _compare(leaf)
+    if leaf.field.accepts_none:
+        # Answered 无: known not to exist, so nothing that needs it holds.
+        return pl.when(pl.col(none_column(leaf.field))).then(False).otherwise(outcome)
+    return outcome
+
+
+def _compare(leaf: Leaf) -> pl.Expr:
     spec, op, value = leaf.field, leaf.op, leaf.value
     if spec.type == "set":
-        present = pl.col(columns_of(spec)[0]).is_not_null()
+        present = pl.col(choice_column(spec, spec.choices[0])).is_not_null()
         if op == "exists":
             return pl.when(present).then(True).otherwise(None)
         items = (value,) if op == "contains" else tuple(value)
@@ -156,18 +174,19 @@ class Plan:
             return pl.sum_horizontal(children)
         return pl.min_horizontal(children)
 
-    def some(self, node: Node | None, want_met: bool = True) -> pl.Expr:
-        """``compile_some``: whether some comparison, read through its negations, is met
-        (failed, with ``want_met=False``)."""
-        if node is None:
+    def some(self, node: Node | None, want_met: bool = True,
+             counts: Callable[[Leaf], bool] = lambda leaf: True) -> pl.Expr:
+        """``compile_some``: whether some comparison for which ``counts`` holds, read
+        through its negations, is met (failed, with ``want_met=False``)."""
+        if node is None or (isinstance(node, Leaf) and not counts(node)):
             return pl.lit(False)
         if isinstance(node, Leaf):
             return (self.leaf(node) == want_met).fill_null(False)
         if isinstance(node, Named):
-            return self.some(node.child, want_met)
+            return self.some(node.child, want_met, counts)
         if isinstance(node, Not):
-            return self.some(node.child, not want_met)
-        return pl.any_horizontal([self.some(child, want_met) for child in node.children])
+            return self.some(node.child, not want_met, counts)
+        return pl.any_horizontal([self.some(child, want_met, counts) for child in node.children])
 
     def output(self, name: str, expr: pl.Expr) -> None:
         self._outputs[name] = expr.alias(name)

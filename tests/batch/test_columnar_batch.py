@@ -37,6 +37,9 @@ def messy_rows(kind: str, count: int, seed: int) -> list[dict[str, Any]]:
     for row in rng.sample(rows, count // 10):
         header = rng.choice(headers)
         row[header] = rng.choice(["abc", "-5", "2021-02-30", "是的", "9" * 30, "1.2.3", "  "])
+    answerable = [header_of(kind, n) for n, spec in input_fields(kind).items() if spec.accepts_none]
+    for row in rng.sample(rows, count // 10):  # explicit "no": known, unlike a blank
+        row[rng.choice(answerable)] = "无"
     for _ in range(count // 20):
         rows.insert(rng.randrange(len(rows)), dict(rng.choice(rows)))
     rows.insert(rng.randrange(len(rows)), {})

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from calculator.engine.columnar import Plan, frame, outcomes, representable
 from calculator.engine.compiling import TooComplex, compile_conditions
 from calculator.engine.runner import Engine
+from calculator.profiles.absent import NONE
 from calculator.profiles.fields import FIELDS
 from calculator.rules.conditions import (
     All,
@@ -61,11 +62,14 @@ def test_columnar_flips_and_some_equal_the_compiled_closures(data: st.DataObject
 
     plan = Plan(kind)
     plan.output("flips", plan.flips(node, want_met, cost))
-    plan.output("some", plan.some(node, want_met))
+    def counts(leaf: Leaf) -> bool:
+        return leaf.field.name != "district"
+
+    plan.output("some", plan.some(node, want_met, counts))
     result = plan.run(frame(kind, rows, plan.fields()))
     flips = compile_flips(node, want_met, cost)
     want = Outcome.MET if want_met else Outcome.FAILED
-    some = compile_some(node, want)
+    some = compile_some(node, want, counts)
     assert result.get_column("flips").to_list() == [flips(row) for row in rows]
     assert result.get_column("some").to_list() == [some(row) for row in rows]
 
@@ -109,3 +113,17 @@ def test_integers_beyond_64_bits_are_not_representable() -> None:
     spec = FIELDS["company"]["employees"]
     assert representable(spec, 2**63 - 1)
     assert not representable(spec, 2**63)
+    assert representable(spec, NONE)
+
+
+def test_an_answered_none_fails_every_comparison_even_negated_ones_turn_met() -> None:
+    year = FIELDS["company"]["global500_first_entry_year"]
+    assert year.accepts_none
+    trees_: dict[str, Node | None] = {"ge": Leaf(year, ">=", 2020), "exists": Leaf(year, "exists", None),
+                                      "not": Not(Leaf(year, "exists", None))}
+    rows = [{"global500_first_entry_year": NONE}, {"global500_first_entry_year": None},
+            {"global500_first_entry_year": 2021}]
+    got = outcomes("company", trees_, rows)
+    assert got == {"ge": [False, None, True], "exists": [False, None, True], "not": [True, None, False]}
+    for name, tree in trees_.items():
+        assert got[name] == [_AS_BOOL[evaluate(tree, row)] for row in rows]
