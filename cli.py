@@ -142,11 +142,14 @@ def check(
     profile: Annotated[Path, typer.Argument(help="企业或人才档案（YAML 或 JSON）", dir_okay=False)],
     as_of: AsOfOption = None,
     json: Annotated[bool, typer.Option("--json", help="输出 JSON 报告")] = False,
+    full: Annotated[bool, typer.Option(
+        "--full", help="为每个条款写出全部理由（默认不符合的条款只给第一个不满足的条件）")] = False,
     rules: RulesOption = None,
 ) -> None:
     """列出档案可享受的每一项支持：状态、金额与政策原文。"""
     when = _as_of(as_of)
-    report = _run(lambda: Calculator.load(rules).evaluate(load_profile(profile), as_of=when))
+    report = _run(lambda: Calculator.load(rules).evaluate(load_profile(profile), as_of=when,
+                                                          detail="full" if full else "shown"))
     if json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
@@ -166,7 +169,7 @@ def explain(
     def evaluate() -> ClauseResult:
         calc = Calculator.load(rules)
         calc.bundle.clause(clause_id)
-        report = calc.evaluate(load_profile(profile), as_of=when)
+        report = calc.evaluate(load_profile(profile), as_of=when, detail="full")
         try:
             return report.result(clause_id)
         except KeyError:

@@ -8,7 +8,7 @@ an engine fault can never silently produce a wrong result.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib import metadata, resources
@@ -22,7 +22,7 @@ from ..rules.loading import Bundle, ClauseRule, load_bundle, scope_text
 from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS
 from .deciding import Prepared, decide, missing_for, prepare
 from .explaining import reasons
-from .report import STATUS_ORDER, CitationOut, ClauseResult, Missing, ProfileRef, Report
+from .report import DETAILS, STATUS_ORDER, CitationOut, ClauseResult, Detail, Missing, ProfileRef, Report
 from .screening import Screening, screen
 from .stacking import apply
 
@@ -61,6 +61,8 @@ class _Compiled:
     engine: Engine
     #: per profile kind, the clauses prepared for evaluation
     clauses: dict[str, tuple[Prepared, ...]]
+    #: clause id -> its citation, built once: shared by reports, never changed
+    citations: dict[str, CitationOut] = field(default_factory=dict)
 
 
 def _compile(bundle: Bundle) -> _Compiled:
@@ -105,21 +107,29 @@ class Calculator:
     def rules_version(self) -> str:
         return self._current.bundle.version
 
-    def evaluate(self, profile: AnyProfile, as_of: date | None = None) -> Report:
-        """Every clause for the profile's kind, with status, amount, reasons and citation."""
+    def evaluate(self, profile: AnyProfile, as_of: date | None = None,
+                 detail: Detail = "shown") -> Report:
+        """Every clause for the profile's kind, with status, amount, reasons and citation.
+        ``detail="shown"``: full reasons for the clauses a report shows (eligible, needs
+        information, near miss, not in force), and for an ineligible clause its first
+        failed requirement; ``"full"``: every comparison of every clause."""
+        if detail not in DETAILS:
+            raise ValueError(f"detail 应为 {' 或 '.join(DETAILS)}，而不是 {detail!r}")
         current = self._current  # read once: a concurrent reload must not mix two bundles
         bundle = current.bundle
         as_of = as_of or date.today()
         values = profile_values(profile, as_of)
         kind = profile.kind
         matched = current.engine.match(kind, values)
-        results = [self._result(item, values, matched, as_of)
+        full = detail == "full"
+        results = [self._result(item, values, matched, as_of, full, current.citations)
                    for item in current.clauses.get(kind, ())]
         results.sort(key=lambda r: STATUS_ORDER.index(r.status))
         totals = apply(results, bundle.groups)
-        return Report(profile=ProfileRef(kind=kind, name=profile.name), as_of=as_of,
-                      rules_version=bundle.version, engine_version=package_version(),
-                      results=results, totals=totals)
+        return Report.model_construct(
+            profile=ProfileRef.model_construct(kind=kind, name=profile.name), as_of=as_of,
+            rules_version=bundle.version, engine_version=package_version(), results=results,
+            totals=totals, detail=detail)
 
     def screen(self, profile: AnyProfile, as_of: date | None = None,
                clauses: Collection[str] | None = None) -> Screening:
@@ -136,25 +146,30 @@ class Calculator:
         matched = current.engine.match(kind, values)
         return screen(items, current.bundle, kind, profile.name, values, matched, as_of)
 
-    def evaluate_many(self, profiles: Iterable[AnyProfile],
-                      as_of: date | None = None) -> list[Report]:
-        return [self.evaluate(p, as_of) for p in profiles]
+    def evaluate_many(self, profiles: Iterable[AnyProfile], as_of: date | None = None,
+                      detail: Detail = "shown") -> list[Report]:
+        return [self.evaluate(p, as_of, detail) for p in profiles]
 
     @staticmethod
     def _result(item: Prepared, values: dict[str, Any], matched: frozenset[str],
-                as_of: date) -> ClauseResult:
+                as_of: date, full: bool, citations: dict[str, CitationOut]) -> ClauseResult:
         rule = item.rule
         decision = decide(item, values, matched, as_of)
         benefit = item.benefit(values)
-        return ClauseResult(
-            clause_id=rule.id, title=rule.clause.title, target=TARGET_LABELS[rule.clause.target],
-            support=rule.clause.support, support_label=SUPPORT_LABELS[rule.clause.support],
-            scope=scope_text(rule.clause.scope), caveats=list(rule.clause.caveats),
-            status=decision.status, benefit=benefit, citation=citation(rule),
-            reasons=reasons(rule.condition, values),
-            missing=[Missing(field=name, label=label) for name, label
+        shown = full or decision.status != "ineligible" or decision.near_miss
+        clause = rule.clause
+        # Every part is typed already: built without validating it again.
+        return ClauseResult.model_construct(
+            clause_id=rule.id, title=clause.title, target=TARGET_LABELS[clause.target],
+            support=clause.support, support_label=SUPPORT_LABELS[clause.support],
+            scope=scope_text(clause.scope), caveats=list(clause.caveats),
+            status=decision.status, benefit=benefit,
+            citation=citations.get(rule.id) or citations.setdefault(rule.id, citation(rule)),
+            reasons=reasons(rule.condition, values, first_failed=not shown),
+            missing=[Missing.model_construct(field=name, label=label) for name, label
                      in missing_for(item, values, decision.outcome, benefit).items()],
-            near_miss=decision.near_miss, validity=decision.validity)
+            near_miss=decision.near_miss, validity=decision.validity, group=None,
+            suppressed_by=None, counted=False)
 
 
 __all__ = ["Calculator", "shipped_rules"]

@@ -104,16 +104,23 @@ def _explain(leaf: Leaf, negated: bool, definition: str | None,
     return outcome, need, f"{MARKS[outcome]} {text}"
 
 
-def reasons(node: Node | None, values: Mapping[str, Any]) -> list[Reason]:
+def reasons(node: Node | None, values: Mapping[str, Any], first_failed: bool = False) -> list[Reason]:
+    """Every comparison of the tree, explained; with ``first_failed``, only the first one
+    that fails (what an ineligible clause shows unless the full reasoning is asked for).
+    Built without re-validation: every field is typed here already."""
     out: list[Reason] = []
     for leaf, negated, definition in _walk(node):
         spec = leaf.field
         actual = values.get(spec.name)
         outcome, need, text = _explain(leaf, negated, definition, values)
-        out.append(Reason(field=spec.name, label=spec.label, op=leaf.op, expected=need,
-                          actual=None if actual is None else show(spec, actual),
-                          outcome=outcome.value, negated=negated, definition=definition,
-                          text=text))
+        if first_failed and outcome is not Outcome.FAILED:
+            continue
+        out.append(Reason.model_construct(
+            field=spec.name, label=spec.label, op=leaf.op, expected=need,
+            actual=None if actual is None else show(spec, actual), outcome=outcome.value,
+            negated=negated, definition=definition, text=text))
+        if first_failed:
+            break
     return out
 
 

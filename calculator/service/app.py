@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Path, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from ..base.errors import CalculatorError, EvaluationError, ProfileError, RuleFileError, did_you_mean
 from ..results.calculator import Calculator, package_version
 from ..results.describe import condition_lines
+from ..results.report import Detail
 from ..rules.loading import ClauseRule
 from ..rules.schema import TARGET_LABELS
 from . import request_body as body
@@ -126,21 +127,24 @@ def create_app(calculator: Calculator, *, max_body_bytes: int = body.MAX_BODY_BY
 
     @app.post("/v1/evaluate", summary="评估一个档案", openapi_extra=_request_body("EvaluateRequest"),
               responses=_responses("Report", 400, 413, 415, 422))
-    async def evaluate(request: Request) -> Response:
+    async def evaluate(request: Request, detail: Annotated[Detail, Query(
+            description="shown：不符合的条款只给第一个不满足的条件（默认）；"
+                        "full：每个条款的全部理由")] = "shown") -> Response:
         """请求体 `{"profile": {…}, "as_of": "YYYY-MM-DD"}`（as_of 可省略，默认服务器的今天）；
         返回与 `policycalc check --json` 相同的报告。"""
         profile, when = body.evaluate_request(await _read(request, max_body_bytes))
-        return _json(await run_in_threadpool(calculator.evaluate, profile, when))
+        return _json(await run_in_threadpool(calculator.evaluate, profile, when, detail))
 
     @app.post("/v1/screen", summary=f"批量评估（最多 {MAX_SCREEN_PROFILES} 个档案）",
               openapi_extra=_request_body("ScreenRequest"),
               responses=_responses("ScreenResponse", 400, 413, 415, 422))
-    async def screen(request: Request) -> Response:
+    async def screen(request: Request, detail: Annotated[Detail, Query(
+            description="shown（默认）或 full，同 /v1/evaluate")] = "shown") -> Response:
         """请求体 `{"profiles": [{…}, …], "as_of": "YYYY-MM-DD"}`；任何一个档案有错则整批拒绝，
         错误位置写作 `profiles[3].revenue`。"""
         profiles, when = body.screen_request(await _read(request, max_body_bytes),
                                              MAX_SCREEN_PROFILES)
-        reports = await run_in_threadpool(calculator.evaluate_many, profiles, when)
+        reports = await run_in_threadpool(calculator.evaluate_many, profiles, when, detail)
         return _json(ScreenResponse(reports=reports))
 
     @app.get("/v1/clauses", summary="全部条款", responses=_responses("ClauseList"))
