@@ -214,7 +214,8 @@ def _client(address: str) -> tuple[Any, Any]:
     if address == "local" or address.startswith("local:"):
         workers = int(address.partition(":")[2] or 2)
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+            env={"POLARS_MAX_THREADS": "1"})  # the workers are the parallelism
         return Client(cluster), cluster  # type: ignore[no-untyped-call]
     return Client(address), None  # type: ignore[no-untyped-call]
 

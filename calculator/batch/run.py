@@ -10,6 +10,7 @@ separate processes (the rules engine holds the GIL), and results are written in 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections import deque
@@ -283,6 +284,11 @@ def _results(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
             and job.engine != "columnar")
     if fork:
         _worker["calculator"] = calculator
+    # Each columnar worker evaluates on one thread: the workers are the parallelism, and a
+    # thread pool per worker would only fight over the same cores (inherited at spawn).
+    threads = os.environ.get("POLARS_MAX_THREADS")
+    if job.engine == "columnar" and threads is None:
+        os.environ["POLARS_MAX_THREADS"] = "1"
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork" if fork else "spawn"),
                                  initializer=_start_worker, initargs=(job,)) as pool:
@@ -295,6 +301,8 @@ def _results(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
                 yield from pending.popleft().result()
     finally:
         _worker.clear()
+        if job.engine == "columnar" and threads is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
 
 
 def _chunks(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:
