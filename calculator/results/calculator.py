@@ -22,6 +22,7 @@ from ..engine.runner import Engine
 from ..profiles.models import CompanyProfile, TalentProfile, profile_values
 from ..rules.loading import Bundle, ClauseRule, load_bundle, scope_text
 from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS
+from .building import built
 from .deciding import Prepared, decide, missing_for, prepare
 from .explaining import reasons
 from .report import DETAILS, STATUS_ORDER, CitationOut, ClauseResult, Detail, Missing, ProfileRef, Report
@@ -147,8 +148,9 @@ class Calculator:
                    for item in current.clauses.get(kind, ())]
         results.sort(key=lambda r: STATUS_ORDER.index(r.status))
         totals = apply(results, bundle.groups)
-        return Report.model_construct(
-            profile=ProfileRef.model_construct(kind=kind, name=profile.name), as_of=as_of,
+        return built(
+            Report,
+            profile=built(ProfileRef, kind=kind, name=profile.name), as_of=as_of,
             rules_version=bundle.version, engine_version=package_version(), results=results,
             totals=totals, detail=detail)
 
@@ -180,14 +182,15 @@ class Calculator:
         shown = full or decision.status != "ineligible" or decision.near_miss
         clause = rule.clause
         # Every part is typed already: built without validating it again.
-        return ClauseResult.model_construct(
+        return built(
+            ClauseResult,
             clause_id=rule.id, title=clause.title, target=TARGET_LABELS[clause.target],
             support=clause.support, support_label=SUPPORT_LABELS[clause.support],
             scope=scope_text(clause.scope), caveats=list(clause.caveats),
             status=decision.status, benefit=benefit,
             citation=citations.get(rule.id) or citations.setdefault(rule.id, citation(rule)),
             reasons=reasons(rule.condition, values, first_failed=not shown),
-            missing=[Missing.model_construct(field=name, label=label) for name, label
+            missing=[built(Missing, field=name, label=label) for name, label
                      in missing_for(item, values, decision.outcome, benefit).items()],
             near_miss=decision.near_miss, validity=decision.validity, group=None,
             suppressed_by=None, counted=False)

@@ -13,6 +13,7 @@ from ..profiles.absent import NONE
 from ..profiles.fields import FIELDS, FieldSpec
 from ..profiles.models import OUTSIDE_SUZHOU
 from ..rules.conditions import Leaf, Named, Node, Not, Outcome, leaf_outcome
+from .building import built
 from .report import Reason
 
 OP_SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
@@ -115,8 +116,8 @@ def reasons(node: Node | None, values: Mapping[str, Any], first_failed: bool = F
         outcome, need, text = _explain(leaf, negated, definition, values)
         if first_failed and outcome is not Outcome.FAILED:
             continue
-        out.append(Reason.model_construct(
-            field=spec.name, label=spec.label, op=leaf.op, expected=need,
+        out.append(built(
+            Reason,             field=spec.name, label=spec.label, op=leaf.op, expected=need,
             actual=None if actual is None else show(spec, actual), outcome=outcome.value,
             negated=negated, definition=definition, text=text))
         if first_failed:
