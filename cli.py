@@ -4,6 +4,7 @@ function and renders the result; the rules themselves live in ``calculator``."""
 from __future__ import annotations
 
 import json as json_module
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -11,31 +12,313 @@ from contextlib import ExitStack
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer import TyperException
+from typer.core import TyperCommand, TyperGroup
 
 from calculator import Calculator, CalculatorError, Report, load_profile
+from calculator.base.errors import ProfileError
 from calculator.base.money import format_money
 from calculator.batch.run import ENGINES, BatchResult, screen_table
 from calculator.batch.template import write_template
+from calculator.profiles.models import PROFILE_KIND_LABELS
+from calculator.profiles.writing import (
+    NAME_LABELS,
+    profile_text,
+    shipped_profiles,
+    write_example,
+    write_text,
+)
+from calculator.profiles.writing import write_template as write_profile_template
+from calculator.reporting.files import write_report
+from calculator.reporting.summary import Entry, Summary, caveats_of, citation_line, summarize
 from calculator.results.amounts import describe
-from calculator.results.describe import condition_lines
-from calculator.results.report import STATUS_LABELS, ClauseResult
+from calculator.results.calculator import package_version
+from calculator.results.describe import clause_support, condition_lines, select_clauses
+from calculator.results.interview import SKIP, Interview, Question
+from calculator.results.report import STATUS_LABELS, ClauseResult, Detail
 from calculator.rules.citations import verify
 from calculator.rules.linting import lint
 from calculator.rules.loading import scope_text
 from calculator.rules.schema import STATUS_LABELS as DOC_STATUS_LABELS
 from calculator.rules.schema import SUPPORT_LABELS, TARGET_LABELS
 
+# ---- Chinese command-line chrome -----------------------------------------------------------
+# typer writes its help and usage errors in English, from strings it does not translate. The
+# top-level group below renders them in Chinese: help and usage text through a table of the
+# fixed English phrases, usage errors from the exception (its kind, option, parameter).
+
+#: Parameter names as they appear in usage lines and the 参数 list.
+PARAM_NAMES = {
+    "profile": "档案", "source": "表格", "output": "输出文件", "clause_id": "条款编号",
+    "kind": "类型", "directory": "规则目录", "file": "文件", "which": "类型", "example": "示例",
+}
+METAVARS = {"file": "文件", "dir": "目录", "path": "路径", "str": "文字", "text": "文字", "int": "整数",
+            "int range": "整数", "float": "数值", "list[str]": "文字", "bool": "是/否"}
+_HELP_PHRASES = [
+    (re.compile(r"^Usage: ", re.M), "用法："),
+    (re.compile(r"^Options:$", re.M), "选项："),
+    (re.compile(r"^Arguments:$", re.M), "参数："),
+    (re.compile(r"^Commands:$", re.M), "命令："),
+    (re.compile(r"Show this message and exit\."), "显示本帮助并退出。"),
+    (re.compile(r"Show the version and exit\."), "显示版本并退出。"),
+    (re.compile(r"\[OPTIONS\]"), "[选项]"),
+    (re.compile(r"COMMAND \[ARGS\]\.\.\."), "命令 [参数]..."),
+    (re.compile(r"\[required\]"), "［必填］"),
+    (re.compile(r"\(dynamic\)"), "（动态）"),
+    (re.compile(r"\bdeprecated\b"), "已弃用"),
+]
+_RANGE = re.compile(r"(?:(-?\d+)<=)?x(?:<=(-?\d+)|>=(-?\d+))?")
+
+
+def _bracket(match: re.Match[str]) -> str:
+    """``[default: 1; x>=1]`` -> ``［默认：1；≥1］``."""
+    parts = []
+    for part in re.sub(r"\s+", " ", match.group(1)).split("; "):
+        if part.startswith("default: "):
+            parts.append("默认：" + part.removeprefix("default: "))
+        elif part.startswith("env var: "):
+            parts.append("环境变量：" + part.removeprefix("env var: "))
+        elif part == "required":
+            parts.append("必填")
+        elif (rng := _RANGE.fullmatch(part)) is not None:
+            low, high, at_least = rng.groups()
+            if at_least is not None:
+                parts.append(f"≥{at_least}")
+            elif low is not None and high is not None:
+                parts.append(f"{low}–{high}")
+            elif high is not None:
+                parts.append(f"≤{high}")
+        else:
+            parts.append(part)
+    return "［" + "；".join(parts) + "］"
+
+
+def _names(match: re.Match[str]) -> str:
+    open_, name, close = match.groups()
+    shown = "|".join(PARAM_NAMES.get(n, n) for n in name.split("|")) if "|" not in name else name
+    return f"{'<' if open_ == '{' else open_}{shown}{'>' if close == '}' else close}"
+
+
+def zh_help(text: str) -> str:
+    """typer's help or usage text with its fixed English phrases in Chinese."""
+    for pattern, chinese in _HELP_PHRASES:
+        text = pattern.sub(chinese, text)
+    text = re.sub(r"\[((?:default|env var|required|x|-?\d+<=x)[^\]]*)\]", _bracket, text, flags=re.S)
+    text = re.sub(r"<([a-z][a-z \[\]]*)>", lambda m: f"<{METAVARS.get(m.group(1), m.group(1))}>", text)
+    text = re.sub(r"([{\[])([a-z_]+(?:\|[a-z_]+)*)([}\]])", _names, text)
+    text = re.sub(r"\{([^{}\s]+)\}", r"<\1>", text)
+    text = re.sub(r"^(  )([a-z_]+)(?= <|\s{2})",
+                  lambda m: m.group(1) + PARAM_NAMES.get(m.group(2), m.group(2)), text, flags=re.M)
+    return _realign(text)
+
+
+_ENTRY = re.compile(r"^  (\S.*?)\s{2,}(\S.*)$")
+
+
+def _join(parts: list[str]) -> str:
+    """Lines click wrapped, joined again: a space between Latin words, none in Chinese."""
+    text = ""
+    for part in parts:
+        if text and text[-1].isascii() and part[:1].isascii():
+            text += " "
+        text += part
+    return text
+
+
+def _realign(text: str) -> str:
+    """Re-pad the 参数/选项/命令 lists, whose terms changed width in translation, and
+    re-wrap help text by display width (click counts a Chinese character as one column)."""
+    width = max(out.width, 40)
+    lines = text.split("\n")
+    out_lines: list[str] = []
+    block: list[list[Any]] = []  # [term, parts of its help]
+
+    def wrapped(body: str, indent: int) -> list[str]:
+        pieces = wrap_chinese(Text(body), max(width - indent, 20))
+        return [" " * indent + piece.plain for piece in pieces] or [""]
+
+    def flush() -> None:
+        column = max((cell_len(term) for term, _ in block), default=0)
+        for term, parts in block:
+            body = wrapped(_join(parts), column + 4)
+            first = body[0][column + 4:]
+            out_lines.append(f"  {term}{' ' * (column - cell_len(term) + 2)}{first}")
+            out_lines.extend(body[1:])
+        block.clear()
+
+    in_list = False
+    paragraph: list[str] = []
+    for line in lines:
+        if line in ("参数：", "选项：", "命令："):
+            in_list = True
+            out_lines.append(line)
+            continue
+        if in_list and line.strip():
+            entry = _ENTRY.match(line)
+            if entry and not line.startswith("   "):
+                block.append([entry.group(1), [entry.group(2)]])
+                continue
+            if block and line.startswith("   "):
+                block[-1][1].append(line.strip())
+                continue
+        flush()
+        if not in_list and line.startswith("  ") and line.strip():
+            paragraph.append(line.strip())  # the command's description
+            continue
+        if paragraph:
+            out_lines.extend(wrapped(_join(paragraph), 2))
+            paragraph.clear()
+        in_list = in_list and bool(line.strip())
+        out_lines.append(line)
+    flush()
+    if paragraph:
+        out_lines.extend(wrapped(_join(paragraph), 2))
+    return "\n".join(out_lines)
+
+
+_ERROR_PHRASES = [
+    (re.compile(r"^No such option: (\S+)(?: \(Possible options: (.*)\))?$"),
+     lambda m: f"没有选项 {m[1]}" + (f"；是否想写 {m[2].replace(', ', ' 或 ')}？" if m[2] else "")),
+    (re.compile(r"^No such command '([^']*)'\.(?: Did you mean (.*)\?)?$"),
+     lambda m: f"没有命令 {m[1]}" + (f"；是否想写 {m[2].replace(', ', ' 或 ')}？" if m[2] else "")),
+    (re.compile(r"^Missing command\.$"), lambda m: "缺少命令"),
+    (re.compile(r"^Got unexpected extra arguments? ?(?:\(s\))? ?\((.*)\)$"),
+     lambda m: f"多余的参数：{m[1]}"),
+    (re.compile(r"^Option '([^']*)' requires (?:an argument|(\d+) arguments)\.$"),
+     lambda m: f"选项 {m[1]} 后面需要写一个值" if not m[2] else f"选项 {m[1]} 后面需要写 {m[2]} 个值"),
+    (re.compile(r"^Option '([^']*)' does not take a value\.$"), lambda m: f"选项 {m[1]} 后面不能写值"),
+    (re.compile(r"^Missing (argument|option|parameter) ?(.*?)\.(?: (.*))?$"),
+     lambda m: f"缺少{ {'argument': '参数', 'option': '选项', 'parameter': '参数'}[m[1]]} {m[2]}".rstrip()),
+    (re.compile(r"^Invalid value for ([^:]*): (.*)$"), lambda m: f"{m[1]} 的取值无效：{_zh_value(m[2])}"),
+    (re.compile(r"^Invalid value: (.*)$"), lambda m: f"取值无效：{_zh_value(m[1])}"),
+]
+_VALUE_PHRASES = [
+    (re.compile(r"^(?:File|Path|Directory) '?(.*?)'? does not exist\.$"), "文件或目录 {0} 不存在"),
+    (re.compile(r"^(?:File|Path) '?(.*?)'? is a directory\.$"), "{0} 是目录，这里需要文件"),
+    (re.compile(r"^(?:Directory|Path) '?(.*?)'? is a file\.$"), "{0} 是文件，这里需要目录"),
+    (re.compile(r"^.*? '?(.*?)'? is not readable\.$"), "{0} 无法读取"),
+    (re.compile(r"^'?(.*?)'? is not one of (.*)\.$"), "{0} 不是可选的值（可选：{1}）"),
+    (re.compile(r"^(.*) is not in the range (.*)\.$"), "{0} 超出范围 {1}"),
+    (re.compile(r"^Input should be a valid integer.*$"), "应为整数"),
+    (re.compile(r"^Input should be a valid number.*$"), "应为数值"),
+    (re.compile(r"^Input should be (?:greater than or equal to|>=) (\S+)$"), "应 ≥ {0}"),
+    (re.compile(r"^Input should be (?:less than or equal to|<=) (\S+)$"), "应 ≤ {0}"),
+    (re.compile(r"^Input should be a valid boolean.*$"), "应为 是 或 否"),
+    (re.compile(r"^Value '?(.*?)'? is not a valid (.*)\.$"), "{0} 不是有效的值"),
+]
+
+
+def _zh_value(message: str) -> str:
+    for pattern, chinese in _VALUE_PHRASES:
+        match = pattern.match(message)
+        if match:
+            return chinese.format(*match.groups())
+    return message
+
+
+def _quoted_name(match: re.Match[str]) -> str:
+    """``'profile'`` or ``'档案'`` (a parameter in an error) -> ``<档案>``."""
+    name = match.group(1)
+    if name in PARAM_NAMES:
+        return f"<{PARAM_NAMES[name]}>"
+    return f"<{name}>" if not name.isascii() else match.group(0)
+
+
+def zh_error(message: str) -> str:
+    """A usage error's message, in Chinese."""
+    message = re.sub(r"'([^'\s]+)'", _quoted_name, message)
+    for pattern, render in _ERROR_PHRASES:
+        match = pattern.match(message)
+        if match:
+            return render(match)
+    return _zh_value(message)
+
+
+class _ChineseChrome:
+    """Help and usage text in Chinese, for this command and every command under it."""
+
+    def get_help(self, ctx: Any) -> str:
+        return zh_help(super().get_help(ctx))  # type: ignore[misc]
+
+    def get_usage(self, ctx: Any) -> str:
+        return zh_help(super().get_usage(ctx))  # type: ignore[misc]
+
+
+
+class ChineseCommand(_ChineseChrome, TyperCommand):
+    """A command whose help is in Chinese (given to every command at the end of this file)."""
+
+
+class ChineseSubGroup(_ChineseChrome, TyperGroup):
+    """A command group under the top level, such as ``rules``."""
+
+
+class ChineseGroup(_ChineseChrome, TyperGroup):
+    """The top-level command: usage errors are printed here, in Chinese."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            err.print("已中止")
+            code: Any = 1
+        except TyperException as error:
+            code = _usage_error(error)
+        except EOFError:
+            err.print("\n已中止（输入已结束）")
+            code = 1
+        else:
+            code = result if isinstance(result, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _usage_error(error: Exception) -> int:
+    ctx = getattr(error, "ctx", None)
+    format_message = getattr(error, "format_message", None)
+    message = format_message() if callable(format_message) else str(error)
+    if ctx is not None and type(error).__name__ != "NoArgsIsHelpError":
+        err.print(Text(zh_help(ctx.get_usage())))
+        err.print(Text(f"运行 {ctx.command_path} --help 查看用法。"))
+        err.print()
+    if type(error).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        out.print(Text(ctx.get_help()))
+        return 2
+    err.print(Text("错误：", style="bold red") + Text(zh_error(message)))
+    code = getattr(error, "exit_code", 2)
+    return code if isinstance(code, int) else 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"政策计算器 policycalc {package_version()}（规则版本 {Calculator.load().rules_version}）")
+        raise typer.Exit()
+
+
 app = typer.Typer(help="政策计算器：企业和人才可享受哪些支持、金额多少、政策原文出处在哪里。",
-                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
-rules_app = typer.Typer(help="查看和校验政策规则。", no_args_is_help=True)
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None, cls=ChineseGroup,
+                  options_metavar="[选项]", subcommand_metavar="命令 [参数]...")
+rules_app = typer.Typer(help="查看和校验政策规则。", no_args_is_help=True, rich_markup_mode=None,
+                        cls=ChineseSubGroup, options_metavar="[选项]", subcommand_metavar="命令 [参数]...")
 app.add_typer(rules_app, name="rules")
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[bool, typer.Option("--version", help="显示软件版本和规则版本并退出",
+                                          callback=_version, is_eager=True)] = False,
+) -> None:
+    """政策计算器：企业和人才可享受哪些支持、金额多少、政策原文出处在哪里。"""
 
 # No markup: output is made of policy text, names and ids such as "[clause-id]", which rich
 # would take for style tags and drop. Styles are applied with Text objects instead.
@@ -43,6 +326,9 @@ out = Console(highlight=False, soft_wrap=True, markup=False)
 # Errors are never wrapped: a file path, a key or a did-you-mean must stay whole to be copied.
 err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
+BENEFIT_KIND_LABELS = {"fixed": "固定金额", "up_to": "最高限额", "ratio": "按比例", "tiers": "分档",
+                       "per_unit": "按数量", "case_by_case": "一事一议", "non_monetary": "非资金支持",
+                       "tax": "税收优惠"}
 STATUS_STYLE = {"eligible": "green", "needs_info": "yellow", "ineligible": "dim",
                 "not_in_force": "magenta"}
 T = TypeVar("T")
@@ -84,82 +370,181 @@ def _status(result: ClauseResult) -> Text:
 
 
 def _cite(result: ClauseResult) -> str:
-    c = result.citation
-    doc = f"{c.doc_number} " if c.doc_number else ""
-    tag = "" if c.status == "issued" else f"［{DOC_STATUS_LABELS[c.status]}］"
-    return f"{tag}{doc}《{c.document}》{c.article}：“{c.quote}”"
+    return f"{citation_line(result.citation)}：“{result.citation.quote}”"
 
 
-def _render_report(report: Report) -> None:
-    kind = "企业/机构" if report.profile.kind == "company" else "人才"
-    out.print(Text(f"{report.profile.name}（{kind}）  评估日期 {report.as_of}  规则版本 "
-                   f"{report.rules_version}", style="bold"))
-    table = Table(show_lines=True, expand=True)
-    table.add_column("条款", ratio=2, overflow="fold")
-    table.add_column("状态", no_wrap=True)
-    table.add_column("金额", ratio=2, overflow="fold")
-    table.add_column("依据与出处", ratio=5, overflow="fold")
-    shown = [r for r in report.supports() if r.status != "ineligible"]
-    for result in shown:
-        notes = [r.text for r in result.reasons if r.outcome != "met"]
-        notes += [f"注意：{caveat}" for caveat in result.caveats]
-        if result.missing:
-            notes.append("需补充：" + "、".join(m.label for m in result.missing))
-        if result.validity:
-            notes.append(result.validity)
-        if result.suppressed_by:
-            notes.append(f"与 {result.suppressed_by} 就高不重复，按较高者计")
-        detail = "\n".join([_cite(result), *notes])
-        table.add_row(f"{result.title}\n[{result.clause_id}]", _status(result) + f"\n{result.support_label}",
-                      describe(result.benefit), detail)
-    if shown:
-        out.print(table)
-    else:
-        out.print("没有符合或待补充信息的条款。")
-    directions = [r for r in report.directions() if r.status == "eligible"]
-    if directions:
-        out.print(Text(f"政策导向（{len(directions)} 条，不是可申请或领取的支持，不计入合计）", style="bold"))
-        for result in directions:
-            out.print(f"  {result.title} [{result.clause_id}]")
-    near = [r for r in report.supports() if r.near_miss]
-    if near:
-        out.print(Text("差一项", style="bold yellow"))
-        for result in near:
-            failed = next(r.text for r in result.reasons if r.outcome == "failed")
-            out.print(f"  {result.title} [{result.clause_id}]：{failed}")
-    supports = report.supports()
-    hidden = len(supports) - len(shown)
-    counts = Counter(r.status for r in supports)
-    summary = "，".join(f"{STATUS_LABELS[s]} {n} 条" for s, n in counts.items())
-    high = "无上限" if report.totals.max is None else format_money(report.totals.max)
-    out.print(f"合计（符合条款，已按叠加规则）：保底 {format_money(report.totals.min)}，最高 {high}")
-    out.print(f"支持共 {len(supports)} 条：{summary}" + (f"；不符合的 {hidden} 条未列出，"
-              "用 --json 或 explain 查看" if hidden else ""))
+def _line(text: str | Text, indent: int = 0, style: str | None = None, *,
+          hanging: int | None = None, at_spaces: bool = False) -> None:
+    """One paragraph wrapped to the terminal, every line indented by ``indent`` (or the
+    first by ``indent`` and the rest by ``hanging``); no trailing spaces."""
+    body = text if isinstance(text, Text) else Text(text, style=style or "")
+    rest = indent if hanging is None else hanging
+    width = max(out.width - max(indent, rest), 20)
+    for index, piece in enumerate(wrap_chinese(body, width, at_spaces=at_spaces)):
+        out.print(Text(" " * (indent if index == 0 else rest)) + piece, soft_wrap=True)
+
+
+_CLOSING = frozenset("）》」』】〕”’。，、；：？！…)]}.,;:!?%")
+_OPENING = frozenset("（《「『【〔“‘([{")
+
+
+def _breakable(plain: str, at: int, at_spaces: bool = False) -> bool:
+    """Whether a line may break before ``plain[at]``: between Chinese characters, after a
+    space, never inside a number or a word, before closing or after opening punctuation;
+    with ``at_spaces``, only after two spaces (a list of choices, each kept whole)."""
+    before, after = plain[at - 1], plain[at]
+    if at_spaces:
+        return at >= 2 and plain[at - 2:at] == "  " and after != " "
+    if after in _CLOSING or before in _OPENING:
+        return False
+    if before == " " or after == " ":
+        return True
+    return not (before.isascii() and after.isascii() and (before.isalnum() or after.isalnum()))
+
+
+def wrap_chinese(text: Text, width: int, *, at_spaces: bool = False) -> list[Text]:
+    """``text`` in lines of at most ``width`` cells (longer only for an unbreakable run),
+    broken where Chinese typesetting allows; styles kept, no trailing spaces."""
+    plain = text.plain
+    offsets: list[int] = []
+    start, used, last = 0, 0, None
+    for at, char in enumerate(plain):
+        if at > start and _breakable(plain, at, at_spaces):
+            last = at
+        used += cell_len(char)
+        if used > width and at > start:
+            cut = last if last is not None and last > start else at
+            offsets.append(cut)
+            start, last = cut, None
+            used = cell_len(plain[cut:at + 1])
+    lines = text.divide(offsets) if offsets else [text]
+    result = []
+    for line in lines:
+        lead = len(line.plain) - len(line.plain.lstrip(" "))
+        piece = line[lead:] if lead else line
+        piece.rstrip()
+        result.append(piece)
+    return result
+
+
+def _id_line(clause_id: str, indent: int) -> None:
+    """A clause id on a line of its own, never wrapped, so it can be copied whole."""
+    out.print(Text(" " * indent + clause_id, style="cyan", no_wrap=True, overflow="ignore"),
+              soft_wrap=True)
+
+
+def _entry(number: int, entry: Entry, *, quote: bool, reasons: bool = False) -> None:
+    title = Text(f"{number}. ") + Text(entry.title, style="bold") + Text("  ") + \
+        Text(entry.amount, style="bold green" if entry.status == "eligible" and entry.counted else "bold")
+    if entry.status != "eligible":
+        title += Text(f"  {entry.status_label}", style=STATUS_STYLE.get(entry.status, ""))
+    if entry.support != "funding":
+        title += Text(f"  {entry.support_label}", style="dim")
+    _line(title, 0, hanging=3)
+    _id_line(entry.clause_id, 3)
+    if reasons:
+        for reason in entry.reasons:
+            if not reason.startswith("✓"):
+                _line(reason, 3)
+    if entry.missing:
+        _line("需补充：" + "、".join(entry.missing), 3, style="yellow")
+    _line("出处：" + entry.citation_line, 3)
+    if quote:
+        _line(f"原文：“{entry.citation.quote}”", 3, style="dim")
+    for caveat in entry.caveats:
+        _line(f"注意：{caveat}", 3, style="yellow")
+    for note in entry.notes:
+        _line(note, 3)
+
+
+def _render_summary(summary: Summary, profile_hint: str = "档案") -> None:
+    out.print(Text(f"{summary.name}（{summary.kind_label}）", style="bold"))
+    out.print(f"评估日期 {summary.as_of.isoformat()}  规则版本 {summary.rules_version}")
+    out.print()
+    for index, line in enumerate(summary.headline):
+        _line(line, 0, style="bold" if index == 0 else None)
+    number = 0
+    for section in summary.sections:
+        if section.key == "pending":
+            _render_facts(summary)
+            if not any(s.key == "ineligible" for s in summary.sections):
+                continue  # the clauses themselves are listed under the facts; all of them with --all
+        if not section.entries:
+            continue
+        out.print()
+        out.print(Text(f"{section.title}：{len(section.entries)} 项", style="bold underline"))
+        for entry in section.entries:
+            number += 1
+            _entry(number, entry, quote=section.key in ("cash", "near") or (entry.status == "eligible"
+                   and section.key == "cash"), reasons=section.key not in ("cash", "open", "other"))
+    out.print()
+    if summary.hidden:
+        _line(f"另有 {summary.hidden} 条不符合、未施行（含征求意见稿）或属于政策导向的条款未列出。")
+        _command("查看全部", f"policycalc check {profile_hint} --all")
+    _command("每条的理由", f"policycalc explain {profile_hint} 编号")
+    _command("可打印的报告", f"policycalc check {profile_hint} --report 报告.html")
+
+
+def _command(what: str, command: str) -> None:
+    """A command to copy, on a line of its own so that it is never wrapped."""
+    out.print(f"{what}：", style="dim")
+    out.print(Text("    " + command, no_wrap=True, overflow="ignore"), soft_wrap=True)
+
+
+def _render_facts(summary: Summary) -> None:
+    if not summary.facts:
+        return
+    out.print()
+    out.print(Text(f"需要补充的信息（按可能决定的金额排序）：{len(summary.facts)} 项",
+                   style="bold underline"))
+    for fact in summary.facts:
+        _line(Text("□ ") + Text(fact.label, style="bold") + Text(f"  可能决定：{fact.at_stake_text}"), 0,
+              hanging=3)
+        _line(f"怎么填：{fact.help}", 3, style="dim")
+        for clause_id, title in fact.clauses:
+            _line(f"· {title}", 3)
+            _id_line(clause_id, 5)
+
+
+def _evaluate(profile: Path, when: date, rules: Path | None,
+              detail: Detail = "shown") -> tuple[Calculator, Report]:
+    calc = Calculator.load(rules)
+    return calc, calc.evaluate(load_profile(profile), as_of=when, detail=detail)
 
 
 @app.command()
 def check(
-    profile: Annotated[Path, typer.Argument(help="企业或人才档案（YAML 或 JSON）", dir_okay=False)],
+    profile: Annotated[Path, typer.Argument(help="企业或人才档案（YAML 或 JSON）", dir_okay=False,
+                                            metavar="档案")],
     as_of: AsOfOption = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="也列出不符合、未施行（含征求意见稿）和政策导向的条款")] = False,
+    report_path: Annotated[Path | None, typer.Option(
+        "--report", help="另存一份报告：.html（可打印的网页）或 .xlsx（表格）", dir_okay=False,
+        metavar="报告文件")] = None,
     json: Annotated[bool, typer.Option("--json", help="输出 JSON 报告")] = False,
     full: Annotated[bool, typer.Option(
         "--full", help="为每个条款写出全部理由（默认不符合的条款只给第一个不满足的条件）")] = False,
     rules: RulesOption = None,
 ) -> None:
-    """列出档案可享受的每一项支持：状态、金额与政策原文。"""
+    """自查：先给出结论（确定可得、最高可达、还缺哪些信息），再列出每一项支持、金额与政策原文。"""
     when = _as_of(as_of)
-    report = _run(lambda: Calculator.load(rules).evaluate(load_profile(profile), as_of=when,
-                                                          detail="full" if full else "shown"))
+    calc, report = _run(lambda: _evaluate(profile, when, rules, "full" if full else "shown"))
     if json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
-        _render_report(report)
+        _render_summary(summarize(report, calc.bundle.groups, include_all=all_), str(profile))
+    if report_path is not None:
+        written = _run(lambda: write_report(report, report_path, calc.bundle.groups, include_all=all_))
+        (err if json else out).print(Text(f"已生成报告：{written}", style="bold"))
 
 
 @app.command()
 def explain(
-    profile: Annotated[Path, typer.Argument(help="企业或人才档案（YAML 或 JSON）", dir_okay=False)],
-    clause_id: Annotated[str, typer.Argument(help="条款编号，见 policycalc rules list")],
+    profile: Annotated[Path, typer.Argument(help="企业或人才档案（YAML 或 JSON）", dir_okay=False,
+                                            metavar="档案")],
+    clause_id: Annotated[str, typer.Argument(
+        help="条款编号（见 policycalc rules list），或条款标题中的词语，如 世界500强", metavar="条款")],
     as_of: AsOfOption = None,
     rules: RulesOption = None,
 ) -> None:
@@ -168,15 +553,17 @@ def explain(
 
     def evaluate() -> ClauseResult:
         calc = Calculator.load(rules)
-        calc.bundle.clause(clause_id)
+        rule = calc.bundle.resolve(clause_id)
         report = calc.evaluate(load_profile(profile), as_of=when, detail="full")
         try:
-            return report.result(clause_id)
+            return report.result(rule.id)
         except KeyError:
-            raise CalculatorError(f"条款 {clause_id} 不适用于{report.profile.kind}档案") from None
+            kind = "企业/机构" if report.profile.kind == "company" else "人才"
+            raise CalculatorError(f"条款 {rule.id}（{rule.clause.title}）不适用于{kind}档案") from None
 
     result = _run(evaluate)
-    out.print(Text(f"{result.title} [{result.clause_id}]", style="bold"))
+    out.print(Text(result.title, style="bold"))
+    _id_line(result.clause_id, 0)
     out.print(Text("状态：") + _status(result))
     out.print(f"类型：{result.support_label}　适用地区：{result.scope}")
     if result.validity:
@@ -190,16 +577,185 @@ def explain(
         out.print(f"叠加：与 {result.suppressed_by} 就高不重复，本项不计入合计")
     out.print("条件：")
     for reason in result.reasons or []:
-        out.print(f"  {reason.text}")
+        _line(reason.text, 2)
     if not result.reasons:
         out.print("  （无条件）")
     if result.missing:
         out.print("需补充：" + "、".join(f"{m.label}（{m.field}）" for m in result.missing))
     if result.near_miss:
         out.print(Text("差一项即可符合", style="yellow"))
-    for caveat in result.caveats:
-        out.print(f"注意：{caveat}")
-    out.print("出处：" + _cite(result))
+    for caveat in caveats_of(result):
+        _line(f"注意：{caveat}", 0, style="yellow")
+    _line("出处：" + _cite(result), 0)
+
+
+KIND_ANSWERS = {"1": "company", "2": "talent", "company": "company", "talent": "talent",
+                "企业": "company", "机构": "company", "企业/机构": "company", "单位": "company",
+                "人才": "talent", "个人": "talent"}
+STOP_WORDS = frozenset({"结束", "完成", "退出", "q", "quit", "exit"})
+
+
+def _read(prompt: str) -> str | None:
+    """One line from the user; ``None`` at the end of input."""
+    out.print(Text(prompt, style="bold"), end="")
+    try:
+        line = input()
+    except EOFError:
+        out.print()
+        return None
+    return line.strip()
+
+
+def _ended_early() -> NoReturn:
+    err.print("输入已结束，还没有可保存的内容。重新运行 policycalc ask 即可开始。")
+    raise typer.Exit(1)
+
+
+def _safe_name(name: str) -> str:
+    cleaned = re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("._")
+    return cleaned[:60] or "档案"
+
+
+def _free_path(stem: str, suffix: str) -> Path:
+    path = Path(f"{stem}{suffix}")
+    number = 2
+    while path.exists():
+        path = Path(f"{stem}-{number}{suffix}")
+        number += 1
+    return path
+
+
+def _ask_question(interview: Interview, question: Question, number: int) -> bool:
+    """Ask until the answer is usable; ``False`` when the user ends the interview."""
+    out.print()
+    _line(Text(f"第 {number} 问  ", style="bold") + Text(f"可能决定：{question.at_stake_text}", style="dim"))
+    _line(question.prompt, 0, style="bold")
+    if question.choices:
+        listing = "  ".join(f"{i}. {c}" for i, c in enumerate(question.choices, 1))
+        _line("可选（填编号或文字" + ("，多项用顿号分隔" if question.type == "set" else "") + "）：",
+              2, style="dim")
+        _line(listing, 4, style="dim", at_spaces=True)
+        _line("不知道可回答“不知道”跳过", 2, style="dim")
+    else:
+        _line(question.help, 2, style="dim")
+    while True:
+        text = _read("> ")
+        if text is None or text.lower() in STOP_WORDS:
+            return False
+        try:
+            value = interview.give(question.field, text, numbered=True)
+        except ProfileError as error:
+            _line(Text("没能识别：", style="yellow") + Text(str(error)), 2)
+            _line("请再输入一次，或回答“不知道”跳过。", 2, style="dim")
+            continue
+        if value is SKIP:
+            _line("已跳过。", 2, style="dim")
+        return True
+
+
+@app.command()
+def ask(
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="company（企业/机构）或 talent（人才）；不写就先问", metavar="类型")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="保存档案的文件（默认用名称命名，如 某某公司.yaml）", dir_okay=False,
+        metavar="档案文件")] = None,
+    report_path: Annotated[Path | None, typer.Option(
+        "--report", help="报告文件 .html 或 .xlsx（默认问完后询问）", dir_okay=False,
+        metavar="报告文件")] = None,
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """问答自查：一次问一项，先问可能决定金额最多的信息；问完显示结果、保存档案并生成报告。"""
+    when = _as_of(as_of)
+    calc = _run(lambda: Calculator.load(rules))
+    out.print(Text("政策自查问答", style="bold"))
+    _line("每次问一项，先问可能决定金额最多的信息。不知道就回答“不知道”或直接回车跳过；"
+          "回答“结束”随时结束，已回答的会保存。")
+    chosen = KIND_ANSWERS.get(kind.strip()) if kind else None
+    if kind and chosen is None:
+        err.print(Text("错误：", style="bold red")
+                  + Text(f"--kind 应为 company（企业/机构）或 talent（人才），实际为 {kind!r}"))
+        raise typer.Exit(2)
+    while chosen is None:
+        text = _read("\n为谁自查？1. 企业/机构  2. 人才  > ")
+        if text is None:
+            _ended_early()
+        chosen = KIND_ANSWERS.get(text)
+        if chosen is None:
+            _line("请输入 1（企业/机构）或 2（人才）。", 2, style="yellow")
+    name = ""
+    while not name:
+        text = _read(f"\n{NAME_LABELS[chosen]}：")
+        if text is None:
+            _ended_early()
+        name = text
+    interview = _run(lambda: Interview(chosen, name))
+    number = 0
+    while True:
+        questions = _run(lambda: interview.questions(calc, when, limit=1))
+        if not questions:
+            out.print()
+            _line("没有需要再问的信息了。", 0, style="bold")
+            break
+        number += 1
+        if not _ask_question(interview, questions[0], number):
+            break
+        running = summarize(calc.evaluate(interview.profile(), when), calc.bundle.groups)
+        _line(Text("目前：", style="bold") + Text(running.headline[0]), 2)
+    profile = interview.profile()
+    report = calc.evaluate(profile, when)
+    saved = output or _free_path(_safe_name(name), ".yaml")
+    text = profile_text(chosen, interview.data(), title=f"{name} 的{PROFILE_KIND_LABELS[chosen]}档案")
+    path = _run(lambda: write_text(saved, text, overwrite=output is not None))
+    out.print()
+    _render_summary(summarize(report, calc.bundle.groups), str(path))
+    out.print()
+    out.print(Text(f"档案已保存：{path}", style="bold green"))
+    target = report_path
+    if target is None:
+        default = _free_path(f"{_safe_name(name)}-自查报告", ".html")
+        answer = _read(f"生成可打印的报告吗？直接回车生成 {default}，输入 否 跳过：")
+        if answer is not None and answer not in ("否", "不", "no", "n", "跳过"):
+            target = Path(answer) if answer and answer not in ("是", "好", "y", "yes") else default
+    if target is not None:
+        written = _run(lambda: write_report(report, target, calc.bundle.groups))
+        out.print(Text(f"报告已生成：{written}（用浏览器打开即可打印）", style="bold green"))
+    _command("以后修改档案后重新自查", f"policycalc check {path}")
+
+
+@app.command()
+def init(
+    kind: Annotated[str | None, typer.Argument(
+        help="company（企业/机构）或 talent（人才）", metavar="类型", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Argument(help="要写的档案文件，如 档案.yaml", dir_okay=False,
+                                                  metavar="文件", show_default=False)] = None,
+    example: Annotated[str | None, typer.Option(
+        "--example", help="改为复制一个示例档案，如 global500（见 policycalc init --list）",
+        metavar="示例")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="列出随软件提供的示例档案")] = False,
+    force: Annotated[bool, typer.Option("--force", help="文件已存在时覆盖")] = False,
+) -> None:
+    """写一份带注释的空白档案（每项的中文名称、可选值和示例），或复制一个示例档案。"""
+    if list_:
+        for stem, source in shipped_profiles().items():
+            first = source.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
+            out.print(Text(stem, style="cyan"), Text(f"  {first}"))
+        return
+    if example is not None:
+        target = output if output is not None else (Path(kind) if kind else None)
+        path = _run(lambda: write_example(example, target, overwrite=force))
+        out.print(f"已复制示例档案：{path}")
+        _command("自查", f"policycalc check {path}")
+        return
+    if kind is None or output is None:
+        err.print(Text("错误：", style="bold red") + Text(
+            "请写出类型和文件，如 policycalc init company 档案.yaml；或 policycalc init --example global500"))
+        raise typer.Exit(2)
+    chosen = KIND_ANSWERS.get(kind, kind)
+    path = _run(lambda: write_profile_template(chosen, output, overwrite=force))
+    out.print(f"已生成档案模板：{path}（不知道的项留空即可）")
+    _command("填好后自查", f"policycalc check {path}")
 
 
 def _progress_reporter(stack: ExitStack) -> Callable[[int, int | None], None]:
@@ -262,7 +818,8 @@ def screen(
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="结果文件：.xlsx、.csv、.jsonl 或 .parquet（--dask 时为输出目录）")],
     clause: Annotated[list[str] | None, typer.Option(
-        "--clause", help="只看这些条款（可重复），并按接近程度列出符合或接近符合的申请人")] = None,
+        "--clause", help="只看这些条款（编号或标题中的词语，可重复），并按接近程度列出符合或接近符合的申请人",
+        metavar="条款")] = None,
     kind: Annotated[str | None, typer.Option(
         "--kind", help="档案类型 company 或 talent（默认按列名判断，或读“类型”列）")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="并行进程数")] = 1,
@@ -283,17 +840,20 @@ def screen(
         err.print(Text("错误：", style="bold red")
                   + Text(f"--engine 应为 {' 或 '.join(ENGINES)}，实际为 {engine!r}"))
         raise typer.Exit(2)
+    calc = _run(lambda: Calculator.load(rules))
+    # --clause takes an id or words of a title (世界500强), as explain does.
+    chosen = _run(lambda: [calc.bundle.resolve(c).id for c in clause]) if clause else None
     if dask is not None:
         from calculator.batch.distributed import screen_dataset  # imports Dask only when asked
 
         _render_batch(_run(lambda: screen_dataset(source, output, address=dask, rules=rules, as_of=when,
-                                                  kind=kind, clauses=clause or None)))
+                                                  kind=kind, clauses=chosen, calculator=calc)))
         return
     with ExitStack() as stack:
         progress = _progress_reporter(stack)
         result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
-                                           clauses=clause or None, workers=workers,
-                                           progress=progress, engine=engine))
+                                           clauses=chosen, workers=workers,
+                                           progress=progress, calculator=calc, engine=engine))
     _render_batch(result)
 
 
@@ -308,42 +868,62 @@ def template(
 
 
 @rules_app.command("list")
-def rules_list(rules: RulesOption = None) -> None:
-    """按政策文件列出全部条款。"""
-    bundle = _run(lambda: Calculator.load(rules).bundle)
+def rules_list(
+    target: Annotated[str | None, typer.Option(
+        "--target", help="只列出这一对象的条款：企业、科研机构、人才（个人人才、人才团队）或 company 等",
+        metavar="对象")] = None,
+    support: Annotated[str | None, typer.Option(
+        "--support", help="只列出这一类支持：资金、税收、融资、服务、政策导向（或 funding 等）",
+        metavar="类型")] = None,
+    search: Annotated[str | None, typer.Option(
+        "--search", help="只列出标题含这些词语的条款，如 500强", metavar="词语")] = None,
+    rules: RulesOption = None,
+) -> None:
+    """按政策文件列出条款；可按对象、支持类型筛选，按标题查找。"""
+    def select() -> tuple[Any, list[Any]]:
+        bundle = Calculator.load(rules).bundle
+        return bundle, select_clauses(bundle, target=target, support=support, text=search)
+
+    bundle, chosen = _run(select)
     by_doc: dict[str, list[Any]] = {}
-    for rule in bundle.clauses:
+    for rule in chosen:
         by_doc.setdefault(rule.document.id, []).append(rule)
     for rules_of_doc in by_doc.values():
         doc = rules_of_doc[0].document
         number = f" {doc.doc_number}" if doc.doc_number else ""
-        table = Table(title=f"《{doc.title}》{number}［{DOC_STATUS_LABELS[doc.status]}］"
-                            f"  {len(rules_of_doc)} 条", title_justify="left")
-        table.add_column("编号", overflow="fold")
-        table.add_column("条款", overflow="fold")
-        table.add_column("对象", overflow="fold")
-        table.add_column("支持", overflow="fold")
+        out.print()
+        _line(Text(f"《{doc.title}》{number}［{DOC_STATUS_LABELS[doc.status]}］  {len(rules_of_doc)} 条",
+                   style="bold"))
         for rule in rules_of_doc:
-            table.add_row(rule.id, rule.clause.title, TARGET_LABELS[rule.clause.target],
-                          rule.clause.benefit.text)
-        out.print(table)
-    counts = Counter(rule.document.status for rule in bundle.clauses)
+            kind = SUPPORT_LABELS.get(clause_support(rule), "")
+            _line(Text(f"· {rule.clause.title}") + Text(f"  {TARGET_LABELS[rule.clause.target]} · {kind}",
+                                                        style="dim"), 0, hanging=2)
+            _id_line(rule.id, 2)
+            _line(rule.clause.benefit.text, 2, style="dim")
+    counts = Counter(rule.document.status for rule in chosen)
     summary = "，".join(f"{DOC_STATUS_LABELS[s]} {n} 条" for s, n in sorted(counts.items()))
-    out.print(f"共 {len(bundle.clauses)} 条条款，{len(by_doc)} 份文件：{summary}；规则版本 {bundle.version}")
+    out.print()
+    if not chosen:
+        out.print("没有符合筛选条件的条款。")
+    filtered = target or support or search
+    scope = f"（共 {len(bundle.clauses)} 条中筛选）" if filtered else ""
+    out.print(f"共 {len(chosen)} 条条款{scope}，{len(by_doc)} 份文件" + (f"：{summary}" if summary else "")
+              + f"；规则版本 {bundle.version}")
 
 
 @rules_app.command("show")
 def rules_show(
-    clause_id: Annotated[str, typer.Argument(help="条款编号")],
+    clause_id: Annotated[str, typer.Argument(help="条款编号，或条款标题中的词语", metavar="条款")],
     rules: RulesOption = None,
 ) -> None:
     """显示一条条款的条件、支持内容和政策原文。"""
-    rule = _run(lambda: Calculator.load(rules).bundle.clause(clause_id))
+    rule = _run(lambda: Calculator.load(rules).bundle.resolve(clause_id))
     doc, clause = rule.document, rule.clause
     out.print(Text(f"{clause.title} [{clause.id}]", style="bold"))
     out.print(f"对象：{TARGET_LABELS[clause.target]}　适用地区：{scope_text(clause.scope)}")
     out.print(f"类型：{SUPPORT_LABELS[clause.support]}")
-    out.print(f"支持：{clause.benefit.text}（{clause.benefit.kind}）")
+    kind_label = BENEFIT_KIND_LABELS.get(clause.benefit.kind, clause.benefit.kind)
+    out.print(f"支持：{clause.benefit.text}（{kind_label}）")
     if clause.benefit.payers:
         out.print(f"出资：{'、'.join(clause.benefit.payers)}")
     out.print("条件：")
@@ -437,6 +1017,13 @@ def serve(
     calc = _run(lambda: Calculator.load(rules))
     err.print(f"政策计算器服务：http://{host}:{port}  接口说明 /docs  规则版本 {calc.rules_version}")
     uvicorn.run(create_app(calc), host=host, port=port)
+
+
+# Every command's help in Chinese, including commands added above without a ``cls``.
+for _typer_app in (app, rules_app):
+    for _info in _typer_app.registered_commands:
+        if _info.cls in (None, TyperCommand):
+            _info.cls = ChineseCommand
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -7,21 +7,27 @@ what they are worth, and where exactly the policy says so.
     print(report.model_dump_json(indent=2))
 """
 
-from .base.errors import CalculatorError, EvaluationError, ProfileError, RuleFileError
-from .profiles.models import CompanyProfile, TalentProfile, load_profile, parse_profile
+from .base.errors import CalculatorError, EvaluationError, ProfileError, RuleFileError, UnknownClauseError
+from .profiles.models import CompanyProfile, TalentProfile
+from .profiles.reading import load_profile, parse_profile
 from .results.calculator import Calculator
+from .results.interview import SKIP, Interview, Question
 from .results.report import ClauseResult, Report
 
 __all__ = [
+    "SKIP",
     "Calculator",
     "CalculatorError",
     "ClauseResult",
     "CompanyProfile",
     "EvaluationError",
+    "Interview",
     "ProfileError",
+    "Question",
     "Report",
     "RuleFileError",
     "TalentProfile",
+    "UnknownClauseError",
     "load_profile",
     "parse_profile",
 ]

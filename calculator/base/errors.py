@@ -7,6 +7,7 @@ exit, and a backend can show it to a user without a traceback.
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -67,3 +68,24 @@ def format_path(path: Sequence[str | int]) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+class UnknownClauseError(RuleFileError, KeyError):
+    """A clause id that is not in the rules or not in a report (also a ``KeyError``, as a
+    lookup by key that fails)."""
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+_OS_REASONS = {
+    errno.ENOENT: "文件或目录不存在", errno.EACCES: "没有访问权限", errno.EPERM: "没有访问权限",
+    errno.EISDIR: "这是一个目录，需要的是文件", errno.ENOTDIR: "路径中有一段不是目录",
+    errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.EEXIST: "文件已存在",
+    errno.ENAMETOOLONG: "文件名过长", errno.EBUSY: "文件正被占用",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why an operating-system call failed, in Chinese (the system's own text is English)."""
+    return _OS_REASONS.get(error.errno or -1, f"系统错误 {error.errno}" if error.errno else "系统错误")

@@ -13,13 +13,14 @@ as it always has: the fast path only ever succeeds, it never reports.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import Problem, format_path
+from .errors import Problem, format_path, os_reason
 
 #: Input files larger than this are refused before parsing, unless the caller sets its own
 #: limit (rule files do: see ``rules.loading``).
@@ -136,6 +137,8 @@ def _parse_fast(text: str, source: str) -> Document | None:
         return None
     finally:
         loader.dispose()
+    if isinstance(data, str):  # a lone scalar may be a key written with a full-width colon
+        return None
     return Document(data, loader.lines, source)
 
 
@@ -154,15 +157,66 @@ def parse_text(text: str, source: str) -> Document:
     except _Error as err:
         raise ValueError(Problem(err.message, source, err.line, format_path(err.path))) from None
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else None
-        detail = err.problem or err.context or "无法解析"
-        raise ValueError(Problem(f"YAML/JSON 格式错误：{detail}", source, line)) from None
-    except yaml.YAMLError as err:
-        raise ValueError(Problem(f"YAML/JSON 格式错误：{err}", source)) from None
+        message, line = explain_syntax(err, text)
+        raise ValueError(Problem(f"YAML/JSON 格式错误：{message}", source, line)) from None
+    except yaml.YAMLError:
+        raise ValueError(Problem("YAML/JSON 格式错误：无法解析（请检查缩进、冒号和引号）", source)) from None
     finally:
         loader.dispose()
+    if isinstance(data, str):
+        first = _first_content_line(text)
+        if _FULL_WIDTH_KEY.match(text.splitlines()[first]):
+            raise ValueError(Problem(_FULL_WIDTH, source, first + 1))
     return Document(data, loader.lines, source)
+
+
+#: A line that looks like ``键：值`` (a full-width colon where YAML needs ``: ``).
+_FULL_WIDTH_KEY = re.compile(r"^\s*(- )?[^:#\s\"'][^:#]*?\s*：")
+_FULL_WIDTH = ("键后用了全角冒号“：”：YAML 要求半角冒号加空格，如 营业收入: 3000万"
+               "（切换到英文输入法输入冒号）")
+
+
+def _first_content_line(text: str) -> int:
+    for index, line in enumerate(text.splitlines()):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return index
+    return 0
+
+
+def explain_syntax(err: yaml.MarkedYAMLError, text: str) -> tuple[str, int | None]:
+    """A PyYAML syntax error in Chinese, with the line where the likely cause is."""
+    lines = text.splitlines()
+    problem = err.problem or ""
+    at = err.problem_mark.line + 1 if err.problem_mark is not None else None
+    start = err.context_mark.line + 1 if err.context_mark is not None else at
+    if at is not None:
+        # A full-width colon: the scanner only notices on a later line; blame the line with it.
+        for number in range(min(at, len(lines)), 0, -1):
+            if _FULL_WIDTH_KEY.match(lines[number - 1]) and ": " not in lines[number - 1]:
+                if problem in ("could not find expected ':'", "mapping values are not allowed here") \
+                        or number in (at, start):
+                    return _FULL_WIDTH, number
+                break
+    if "'\\t'" in problem or "\t" in problem:
+        return "这一行有制表符（Tab）：YAML 只能用空格缩进和分隔，请把 Tab 换成空格", at
+    if problem == "could not find expected ':'":
+        return "这一行缺少冒号：每一项应写成“键: 值”（冒号后加一个空格）", start
+    if problem == "mapping values are not allowed here":
+        line = lines[at - 1] if at and at <= len(lines) else ""
+        if line[:1] == " " and at and at > 1 and not lines[at - 2].rstrip().endswith(":"):
+            return "缩进不一致：同一层的键应左对齐（这一行前面多了空格）", at
+        return "值里有“: ”（冒号加空格）：请给整个值加引号，如 name: \"甲: 乙\"", at
+    if "quoted scalar" in (err.context or ""):
+        return "引号没有配对：这一行开始的引号没有结束", start
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "方括号或花括号没有配对（列表写成 [甲, 乙]）", start
+    if "found duplicate anchor" in problem or "found undefined alias" in problem:
+        return "不支持 YAML 锚点/别名（*引用），请直接写出内容", at
+    if "block mapping" in (err.context or "") or "block collection" in (err.context or ""):
+        return "缩进不一致：同一层的键或列表项应左对齐", at
+    if "unacceptable character" in problem or "special characters are not allowed" in problem:
+        return "文件含有不能出现在 YAML 中的控制字符，请删除后保存为 UTF-8 文本", at
+    return "无法解析这一行（请检查缩进、冒号和引号）", at
 
 
 def read_file(path: Path, display: str | None = None, limit: int | None = None) -> Document:
@@ -173,13 +227,26 @@ def read_file(path: Path, display: str | None = None, limit: int | None = None) 
     try:
         size = path.stat().st_size
     except OSError as err:
-        raise ValueError(Problem(f"无法读取文件：{err.strerror or err}", source)) from None
+        raise ValueError(Problem(f"无法读取文件：{os_reason(err)}", source)) from None
     if size > limit:
         raise ValueError(Problem(f"文件过大（{size} 字节，上限 {limit} 字节）", source))
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError(Problem("文件不是 UTF-8 编码", source)) from None
+        raise ValueError(Problem(_not_utf8(raw), source)) from None
     except OSError as err:
-        raise ValueError(Problem(f"无法读取文件：{err.strerror or err}", source)) from None
+        raise ValueError(Problem(f"无法读取文件：{os_reason(err)}", source)) from None
     return parse_text(text, source)
+
+
+def _not_utf8(raw: bytes) -> str:
+    """Why the bytes are not UTF-8 text, and what to do about it."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "文件是 UTF-16 编码：请在编辑器里另存为 UTF-8 编码"
+    try:
+        raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return "文件不是 UTF-8 编码的文本（可能是表格或其他二进制文件）：请另存为 UTF-8 编码的 YAML"
+    return ("文件是 GBK（GB2312/GB18030）编码：请在编辑器里另存为 UTF-8 编码"
+            "（记事本：另存为 → 编码选 UTF-8；WPS/Word：另存为纯文本，编码选 UTF-8）")

@@ -54,7 +54,7 @@ def _absent(value: Any) -> Absent:
 NoneKnown = Annotated[
     Absent,
     PlainValidator(_absent),
-    PlainSerializer(lambda _: "无", return_type=str),
+    PlainSerializer(lambda value: "无" if value is NONE else value),
     WithJsonSchema({"type": "string", "enum": list(NO_WORDS),
                     "description": "明确表示没有或不适用（与不填写不同：不填写表示未知）"}),
 ]

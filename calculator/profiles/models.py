@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
@@ -26,7 +25,7 @@ from pydantic import (
 from ..base.errors import Problem, ProfileError, did_you_mean
 from ..base.money import MAX_AMOUNT, parse_money
 from ..base.validation import problems_from
-from ..base.yamlio import Document, read_file
+from ..base.yamlio import Document
 from .absent import NoneKnown
 
 District = Literal[
@@ -375,11 +374,3 @@ def parse_profile(data: Any, doc: Document | None = None, *,
     except ValidationError as err:
         raise ProfileError(problems_from(err, model, doc, labels=labels)) from None
 
-
-def load_profile(path: str | Path) -> CompanyProfile | TalentProfile:
-    """Read a company or talent profile from a YAML or JSON file."""
-    try:
-        doc = read_file(Path(path))
-    except ValueError as err:
-        raise ProfileError([err.args[0]]) from None
-    return parse_profile(doc.data, doc)

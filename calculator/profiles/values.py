@@ -27,6 +27,31 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
+#: Short names people write for a choice, where the choice is not simply found inside them.
+CHOICE_ALIASES = {
+    "工业园区": "苏州工业园区", "园区": "苏州工业园区", "高新区": "苏州高新区",
+    "大型企业": "大型", "中型企业": "中型", "小型企业": "小型", "微型企业": "微型",
+    "自贸区": "中国（江苏）自贸试验区苏州片区", "示范区": "长三角生态绿色一体化发展示范区",
+    "研究生": "硕士", "学士": "本科", "专科": "大专",
+}
+
+
+def choice(spec: FieldSpec, text: str) -> str:
+    """The choice ``text`` names: itself, a known short name (园区), or the one choice that
+    contains it (吴江 for 吴江区); unchanged when none or several fit, so that the model
+    reports it with the allowed values."""
+    if text in spec.choices:
+        return text
+    alias = CHOICE_ALIASES.get(text)
+    if alias in spec.choices:
+        return alias
+    if len(text) >= 2:
+        fitting = [c for c in spec.choices if text in c]
+        if len(fitting) == 1:
+            return fitting[0]
+    return text
+
+
 def shown(raw: Any) -> str:
     if raw is None:
         return ""
@@ -53,10 +78,11 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
     if spec.type == "set":
         if raw in _NONE:  # a blank cell is unknown; this is how to say "none of them"
             return []
-        if isinstance(raw, (list, tuple)):
+        if isinstance(raw, (list, tuple, set, frozenset)):
             items = [str(item).strip() for item in raw]
         else:
             items = [item.strip() for item in LIST_SEPARATORS.split(str(raw)) if item.strip()]
+        items = [choice(spec, item) for item in items]
         # Checked here: the model's own error for a wrong item is pydantic's English list.
         for item in items:
             if item not in spec.choices:
@@ -77,6 +103,8 @@ def convert(spec: FieldSpec, raw: Any) -> Any:
         return _integer(raw)
     if spec.type == "number":
         return _decimal(raw)
+    if spec.type == "enum" and isinstance(raw, str):
+        return choice(spec, raw)
     if spec.type == "money":
         return _float_decimal(raw) if isinstance(raw, float) else raw
     if isinstance(raw, float) and raw.is_integer():

@@ -8,28 +8,60 @@ an engine fault can never silently produce a wrong result.
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
+from ..base.errors import CalculatorError, ProfileError
 from ..engine.compiling import compile_bundle
 from ..engine.runner import Engine
 from ..profiles.models import CompanyProfile, TalentProfile, profile_values
+from ..profiles.reading import parse_profile
 from ..rules.loading import Bundle, ClauseRule, load_bundle, scope_text
 from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS
 from .building import built
 from .deciding import Prepared, decide, missing_for, prepare
 from .explaining import reasons
+from .interview import Question, next_questions
 from .report import DETAILS, STATUS_ORDER, CitationOut, ClauseResult, Detail, Missing, ProfileRef, Report
 from .screening import Screening, screen
 from .stacking import apply
 
 AnyProfile = CompanyProfile | TalentProfile
+#: What ``evaluate`` accepts as a date: a ``date``, an ISO ``"YYYY-MM-DD"`` string, or
+#: ``None`` for today.
+AsOf = date | str | None
+
+
+def as_date(value: object) -> date:
+    """The evaluation date; ``ProfileError`` for anything that is not a date."""
+    if value is None:
+        return date.today()
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ProfileError(f"评估日期 as_of 应为日期或 \"YYYY-MM-DD\" 文字，实际为 {value!r}")
+
+
+def as_profile(value: object) -> AnyProfile:
+    """A profile model, or a mapping read as one (as ``parse_profile`` reads YAML)."""
+    if isinstance(value, (CompanyProfile, TalentProfile)):
+        return value
+    if isinstance(value, Mapping):
+        return parse_profile(dict(value))
+    raise ProfileError(f"档案应为 CompanyProfile、TalentProfile 或键值映射（dict），"
+                       f"实际为 {type(value).__name__}；文件请先用 load_profile(路径) 读取")
 
 
 @cache
@@ -129,9 +161,10 @@ class Calculator:
     def rules_version(self) -> str:
         return self._current.bundle.version
 
-    def evaluate(self, profile: AnyProfile, as_of: date | None = None,
+    def evaluate(self, profile: AnyProfile | Mapping[str, Any], as_of: AsOf = None,
                  detail: Detail = "shown") -> Report:
         """Every clause for the profile's kind, with status, amount, reasons and citation.
+        ``profile`` may be a mapping (read like a YAML profile), ``as_of`` an ISO date string.
         ``detail="shown"``: full reasons for the clauses a report shows (eligible, needs
         information, near miss, not in force), and for an ineligible clause its first
         failed requirement; ``"full"``: every comparison of every clause."""
@@ -139,7 +172,8 @@ class Calculator:
             raise ValueError(f"detail 应为 {' 或 '.join(DETAILS)}，而不是 {detail!r}")
         current = self._current  # read once: a concurrent reload must not mix two bundles
         bundle = current.bundle
-        as_of = as_of or date.today()
+        profile = as_profile(profile)
+        as_of = as_date(as_of)
         values = profile_values(profile, as_of)
         kind = profile.kind
         matched = current.engine.match(kind, values)
@@ -154,24 +188,34 @@ class Calculator:
             rules_version=bundle.version, engine_version=package_version(), results=results,
             totals=totals, detail=detail)
 
-    def screen(self, profile: AnyProfile, as_of: date | None = None,
+    def screen(self, profile: AnyProfile | Mapping[str, Any], as_of: AsOf = None,
                clauses: Collection[str] | None = None) -> Screening:
         """What a batch keeps of ``evaluate``: eligible, needs-info and near-miss clauses
         with short reasons, and the totals. Decided exactly as ``evaluate`` decides, without
         building an explanation for every clause. ``clauses`` limits it to those ids."""
         current = self._current
-        as_of = as_of or date.today()
+        profile = as_profile(profile)
+        as_of = as_date(as_of)
         values = profile_values(profile, as_of)
         kind = profile.kind
         items = current.clauses.get(kind, ())
+        if isinstance(clauses, str):
+            raise CalculatorError(f"clauses 应为条款编号的列表，实际为文字 {clauses!r}；"
+                                  f"只看一条请写 [{clauses!r}]")
         if clauses is not None:
             items = tuple(item for item in items if item.rule.id in clauses)
         matched = current.engine.match(kind, values)
         return screen(items, current.bundle, kind, profile.name, values, matched, as_of)
 
-    def evaluate_many(self, profiles: Iterable[AnyProfile], as_of: date | None = None,
-                      detail: Detail = "shown") -> list[Report]:
+    def evaluate_many(self, profiles: Iterable[AnyProfile | Mapping[str, Any]],
+                      as_of: AsOf = None, detail: Detail = "shown") -> list[Report]:
         return [self.evaluate(p, as_of, detail) for p in profiles]
+
+    def next_questions(self, profile: AnyProfile | Mapping[str, Any], as_of: AsOf = None,
+                       limit: int | None = 5, skipped: Collection[str] = ()) -> list[Question]:
+        """The facts to ask for next, the one deciding the most money first (see
+        ``calculator.results.interview``); ``skipped``: fields asked and left blank."""
+        return next_questions(self, as_profile(profile), as_of, limit, skipped)
 
     @staticmethod
     def _result(item: Prepared, values: dict[str, Any], matched: frozenset[str],

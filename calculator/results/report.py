@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..base.errors import UnknownClauseError, did_you_mean
+
 Status = Literal["eligible", "needs_info", "ineligible", "not_in_force"]
 STATUS_LABELS: dict[str, str] = {
     "eligible": "符合", "needs_info": "待补充信息", "ineligible": "不符合", "not_in_force": "未施行",
@@ -138,4 +140,6 @@ class Report(_Out):
         for item in self.results:
             if item.clause_id == clause_id:
                 return item
-        raise KeyError(clause_id)
+        hint = did_you_mean(clause_id, [r.clause_id for r in self.results])
+        raise UnknownClauseError(f"报告中没有条款 {clause_id}（{self.profile.name} 的报告共 "
+                                 f"{len(self.results)} 条）{hint}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..base.errors import CalculatorError
+from ..base.errors import CalculatorError, os_reason
 from .loading import Bundle, ClauseRule
 
 _FULLWIDTH_FIRST, _FULLWIDTH_LAST = 0xFF01, 0xFF5E
@@ -81,7 +81,7 @@ def _read_source(path: Path) -> Normalised | str:
     except UnicodeDecodeError:
         return f"原文文件不是 UTF-8 文本：{path}"
     except OSError as error:
-        return f"原文文件无法读取：{path}（{error.strerror or error}）"
+        return f"原文文件无法读取：{path}（{os_reason(error)}）"
 
 
 def _check(rule: ClauseRule, *, found: bool, line: int | None = None,
