@@ -212,7 +212,10 @@ def _client(address: str) -> tuple[Any, Any]:
     from dask.distributed import Client, LocalCluster
 
     if address == "local" or address.startswith("local:"):
-        workers = int(address.partition(":")[2] or 2)
+        count = address.partition(":")[2] or "2"
+        if not count.isdigit() or int(count) < 1:
+            raise ProfileError(f"--dask {address}：本机集群写作 local 或 local:N（N 为工作进程数）")
+        workers = int(count)
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
             env={"POLARS_MAX_THREADS": "1"})  # the workers are the parallelism
