@@ -47,6 +47,9 @@ ELIGIBLE, NEEDS_INFO, NEAR_MISS, NOT_SHOWN = 0, 1, 2, 3
 _SHOWN = (ELIGIBLE, NEEDS_INFO, NEAR_MISS)
 _STATUS = {ELIGIBLE: "eligible", NEEDS_INFO: "needs_info", NEAR_MISS: "ineligible"}
 _BAD = object()
+#: Distinct cells remembered per column: enough for every choice, year and yes/no; a column
+#: of names or codes stops being cached once this many are held.
+CACHE_PER_FIELD = 20_000
 
 Fallback = Callable[[InputRow], RowResult]
 
@@ -95,7 +98,7 @@ class _Cells:
             typed = _BAD
         if not representable(self.specs[field], typed if typed is not _BAD else None):
             typed = _BAD
-        if len(cache) < 100_000:  # names and codes are all distinct: keep memory bounded
+        if len(cache) < CACHE_PER_FIELD:  # names and codes are all distinct: memory stays bounded
             cache[raw] = typed
         return typed
 
