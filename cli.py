@@ -824,10 +824,10 @@ def screen(
         "--kind", help="档案类型 company 或 talent（默认按列名判断，或读“类型”列）")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="并行进程数")] = 1,
     engine: Annotated[str, typer.Option(
-        "--engine", help="columnar：成批按列判定（默认）；rows：逐行判定")] = "columnar",
+        "--engine", help="columnar：成批按列判定（默认）；rows：逐行判定", metavar="<引擎>")] = "columnar",
     dask: Annotated[str | None, typer.Option(
         "--dask", help="在 Dask 集群上筛查：tcp://主机:8786，或 local（本机两个工作进程）",
-        metavar="ADDRESS")] = None,
+        metavar="<地址>")] = None,
     as_of: AsOfOption = None,
     rules: RulesOption = None,
 ) -> None:
