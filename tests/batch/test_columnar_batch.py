@@ -16,7 +16,7 @@ import pytest
 
 from bench.synthetic import applicants, cells
 from calculator import Calculator
-from calculator.base.errors import EvaluationError
+from calculator.base.errors import EvaluationError, ProfileError
 from calculator.batch import columnar
 from calculator.batch.columns import KIND_COLUMN, header_of, input_fields
 from calculator.batch.parquet import read_rows
@@ -152,3 +152,24 @@ def test_dask_local_cluster_equals_the_local_run(tmp_path: Path, calc: Calculato
     assert (remote.read, remote.with_errors, remote.duplicates) == (local.read, local.with_errors,
                                                                     local.duplicates)
     assert remote.duplicates > 0
+
+
+@pytest.mark.parametrize("as_of", [date(2022, 6, 1), date(2025, 6, 30), date(2027, 1, 1)])
+def test_corpus_screenings_equal_calculator_screen(calc: Calculator, as_of: date) -> None:
+    from calculator import load_profile
+    from calculator.profiles.models import profile_values
+
+    from ..conftest import PROFILES
+
+    screener = columnar.ColumnarScreener(calc, as_of)
+    checked = 0
+    for path in sorted(PROFILES.glob("*.yaml")):
+        profile = load_profile(path)
+        try:
+            values = profile_values(profile, as_of)
+        except ProfileError:  # a fact dated after this as_of: the row path refuses the profile too
+            continue
+        shown = screener.codes(profile.kind, [values])[0]
+        assert screener.screening(profile.kind, profile.name, values, shown) == calc.screen(profile, as_of)
+        checked += 1
+    assert checked >= 5
