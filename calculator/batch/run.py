@@ -10,6 +10,7 @@ separate processes (the rules engine holds the GIL), and results are written in 
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import threading
@@ -37,6 +38,8 @@ CHUNK_ROWS = 256
 #: The columnar engine decides a chunk at once: larger chunks spread its fixed cost.
 COLUMNAR_CHUNK_ROWS = 4096
 ENGINES = ("columnar", "rows")
+#: With the columnar engine, worker processes start only for tables of more chunks than this.
+SPAWN_AFTER_CHUNKS = 4
 Progress = Callable[[int, "int | None"], None]
 
 
@@ -271,8 +274,15 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
 def _results(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers: int,
              chunk_rows: int) -> Iterator[RowResult]:
     chunks = _chunks(rows, chunk_rows)
+    cache: dict[tuple[str, ...], Columns | str] = {}
+    if workers > 1 and job.engine == "columnar":
+        # Spawned workers each compile the rules before their first row: a table screened
+        # sooner than that stays in this process.
+        first = list(itertools.islice(chunks, SPAWN_AFTER_CHUNKS))
+        if len(first) < SPAWN_AFTER_CHUNKS:
+            workers = 1
+        chunks = itertools.chain(first, chunks)
     if workers <= 1:
-        cache: dict[tuple[str, ...], Columns | str] = {}
         for chunk in chunks:
             yield from screen_rows(calculator, job, chunk, cache)
         return
