@@ -32,7 +32,7 @@ from . import columnar
 from .columns import CellError, Columns, identity, parse_row, resolve
 from .layout import RowResult
 from .parquet import ParquetWriter, is_parquet, open_input
-from .run import FORMATTER, BatchResult, Job, screen_rows
+from .run import FORMATTER, BatchResult, Job, _chunks, screen_rows
 from .summary import Summary
 from .tabular import InputRow
 
@@ -141,17 +141,6 @@ class Partial:
 def _shifted(rows: Iterator[InputRow], offset: int) -> Iterator[InputRow]:
     for row in rows:
         yield InputRow(row.number + offset, row.cells, row.problem)
-
-
-def _chunks(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:
-    chunk: list[InputRow] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def screen_partition(path: Path, target: Path, task: Task, offset: int,
