@@ -111,11 +111,11 @@ def reasons(node: Node | None, values: Mapping[str, Any], first_failed: bool = F
     Built without re-validation: every field is typed here already."""
     out: list[Reason] = []
     for leaf, negated, definition in _walk(node):
+        if first_failed and leaf_outcome(leaf, values) is not (Outcome.MET if negated else Outcome.FAILED):
+            continue  # only the failed comparison is worded
         spec = leaf.field
         actual = values.get(spec.name)
         outcome, need, text = _explain(leaf, negated, definition, values)
-        if first_failed and outcome is not Outcome.FAILED:
-            continue
         out.append(built(
             Reason,             field=spec.name, label=spec.label, op=leaf.op, expected=need,
             actual=None if actual is None else show(spec, actual), outcome=outcome.value,
