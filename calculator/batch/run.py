@@ -37,9 +37,13 @@ from .tabular import InputRow, JsonLine
 CHUNK_ROWS = 256
 #: The columnar engine decides a chunk at once: larger chunks spread its fixed cost.
 COLUMNAR_CHUNK_ROWS = 4096
+#: ...but with worker processes the writing process waits for the oldest chunk: smaller
+#: chunks keep the workers busy meanwhile.
+COLUMNAR_WORKER_CHUNK_ROWS = 1024
 ENGINES = ("columnar", "rows")
-#: With the columnar engine, worker processes start only for tables of more chunks than this.
-SPAWN_AFTER_CHUNKS = 4
+#: With the columnar engine, worker processes start only for tables of more chunks than this
+#: (each spawned worker loads and compiles the rules first: about two seconds here).
+SPAWN_AFTER_CHUNKS = 16
 Progress = Callable[[int, "int | None"], None]
 
 
@@ -215,7 +219,9 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
     columnar engine screens again row by row (default ``columnar.VERIFY_RATE``)."""
     if engine not in ENGINES:
         raise ValueError(f"engine 应为 {' 或 '.join(ENGINES)}，而不是 {engine!r}")
-    chunk_rows = chunk_rows or (COLUMNAR_CHUNK_ROWS if engine == "columnar" else CHUNK_ROWS)
+    if not chunk_rows:
+        chunk_rows = CHUNK_ROWS if engine == "rows" else (
+            COLUMNAR_CHUNK_ROWS if workers <= 1 else COLUMNAR_WORKER_CHUNK_ROWS)
     rate = columnar.VERIFY_RATE if verify_rate is None else verify_rate
     calculator = calculator or Calculator.load(rules)
     as_of = as_of or date.today()
