@@ -26,6 +26,7 @@ from typer.core import TyperCommand, TyperGroup
 from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.base.errors import ProfileError
 from calculator.base.money import format_money
+from calculator.batch.outputs import Terminated
 from calculator.batch.run import ENGINES, BatchResult, screen_table
 from calculator.batch.template import write_template
 from calculator.profiles.models import PROFILE_KIND_LABELS
@@ -790,7 +791,11 @@ def _render_batch(result: BatchResult) -> None:
     for name in ("条款", "符合", "待补充", "差一项", "保底合计", "最高合计", "含待补充者最高"):
         table.add_column(name, overflow="fold", justify="left" if name == "条款" else "right")
     rows = summary.rows()
+    apart = 0
     for row in rows[:-1]:
+        if str(row[3]).startswith("未施行") or str(row[3]).endswith("（政策导向）"):
+            apart += 1
+            continue
         if row[6] or row[7] or row[8] or len(summary.tallies) <= 20:
             # Text, not markup: rich would take "[clause-id]" for a style tag and drop it.
             table.add_row(Text(f"{row[1]}\n[{row[0]}]"), str(row[6]), str(row[7]), str(row[8]),
@@ -798,6 +803,8 @@ def _render_batch(result: BatchResult) -> None:
     total = rows[-1]
     table.add_row("合计", "", "", "", *(_money_cell(v) for v in total[9:]), style="bold")
     out.print(table)
+    if apart:
+        out.print(f"另有 {apart} 条未施行（征求意见稿、已失效等）或政策导向的条款，列在输出文件“汇总”的末尾")
     for clause_id, ranked in result.candidates.items():
         out.print(Text(f"{clause_id}：符合或接近符合的 {len(ranked)} 名（按接近程度排序）", style="bold"))
         for row_number, name, status, detail in ranked[:20]:
@@ -805,8 +812,19 @@ def _render_batch(result: BatchResult) -> None:
             out.print(Text(f"  第 {row_number} 行 {name}  {label}  {detail}"))
         if len(ranked) > 20:
             out.print(f"  …… 其余 {len(ranked) - 20} 名见输出文件")
+    if result.header_row != 1 or result.sheet:
+        where = f"工作表“{result.sheet}”" if result.sheet else ""
+        err.print(f"读取{where}：列名在第 {result.header_row} 行")
     for header, hint in result.unknown_columns.items():
-        err.print(Text("注意：", style="yellow") + Text(f"列“{header}”不是档案字段，已忽略{hint}"))
+        what = "已原样带到输出" if header in result.passthrough else "已忽略"
+        err.print(Text("注意：", style="yellow") + Text(f"列“{header}”不是档案字段，{what}{hint}"))
+    if result.first_errors:
+        err.print(Text(f"有错误的行（共 {result.with_errors} 行，全部列在输出的“错误”表中）：",
+                       style="yellow"))
+        for line in result.first_errors[:5]:
+            err.print(Text("  " + line))
+        if result.with_errors > 5:
+            err.print(f"  …… 其余 {result.with_errors - 5} 行见输出文件")
     out.print("输出：" + "、".join(str(p) for p in result.outputs))
     out.print(Text(result.line, style="bold"))
 
@@ -823,6 +841,12 @@ def screen(
     kind: Annotated[str | None, typer.Option(
         "--kind", help="档案类型 company 或 talent（默认按列名判断，或读“类型”列）")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="并行进程数")] = 1,
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", help="读取的工作表名称（默认：第一张有列名行的工作表）")] = None,
+    header_row: Annotated[int | None, typer.Option(
+        "--header-row", min=1, help="列名所在的行号（默认：在前 20 行中自动查找）")] = None,
+    keep: Annotated[str | None, typer.Option(
+        "--keep", help="原样带到输出的列，逗号分隔（默认：所有非档案字段的列）")] = None,
     engine: Annotated[str, typer.Option(
         "--engine", help="columnar：成批按列判定（默认）；rows：逐行判定", metavar="<引擎>")] = "columnar",
     dask: Annotated[str | None, typer.Option(
@@ -840,6 +864,7 @@ def screen(
         err.print(Text("错误：", style="bold red")
                   + Text(f"--engine 应为 {' 或 '.join(ENGINES)}，实际为 {engine!r}"))
         raise typer.Exit(2)
+    kept = [k.strip() for k in keep.replace("，", ",").split(",") if k.strip()] if keep is not None else None
     calc = _run(lambda: Calculator.load(rules))
     # --clause takes an id or words of a title (世界500强), as explain does.
     chosen = _run(lambda: [calc.bundle.resolve(c).id for c in clause]) if clause else None
@@ -849,11 +874,16 @@ def screen(
         _render_batch(_run(lambda: screen_dataset(source, output, address=dask, rules=rules, as_of=when,
                                                   kind=kind, clauses=chosen, calculator=calc)))
         return
-    with ExitStack() as stack:
-        progress = _progress_reporter(stack)
-        result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
-                                           clauses=chosen, workers=workers,
-                                           progress=progress, calculator=calc, engine=engine))
+    try:
+        with ExitStack() as stack:
+            progress = _progress_reporter(stack)
+            result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
+                                               clauses=chosen, workers=workers,
+                                               progress=progress, calculator=calc, sheet=sheet,
+                                               header_row=header_row, keep=kept, engine=engine))
+    except (KeyboardInterrupt, Terminated):
+        err.print(Text("已中断：", style="bold red") + Text("原有的结果文件未改动，临时文件已删除"))
+        raise typer.Exit(130) from None
     _render_batch(result)
 
 
@@ -861,9 +891,10 @@ def screen(
 def template(
     kind: Annotated[str, typer.Argument(help="company（企业/机构）或 talent（人才）")],
     output: Annotated[Path, typer.Argument(help="模板文件 .xlsx（或 .csv）", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="文件已存在时覆盖")] = False,
 ) -> None:
     """生成批量筛查用的空白表格：列名、一行示例、选项列的可选值。"""
-    path = _run(lambda: write_template(kind, output))
+    path = _run(lambda: write_template(kind, output, force=force))
     out.print(f"已生成模板：{path}")
 
 

@@ -44,6 +44,39 @@ def test_template_writes_each_kind(tmp_path: Path) -> None:
     assert code == 0 and (tmp_path / "t.csv").read_text(encoding="utf-8-sig").startswith("姓名,")
 
 
+def test_template_never_overwrites_without_force(tmp_path: Path) -> None:
+    path = tmp_path / "filled.xlsx"
+    assert run("template", "talent", str(path))[0] == 0
+    filled = path.read_bytes()
+    code, output = run("template", "company", str(path))
+    assert code == 1 and output.startswith("错误：") and "--force" in output
+    assert len(output.strip().splitlines()) == 1 and path.read_bytes() == filled
+    code, _ = run("template", "company", str(path), "--force")
+    assert code == 0 and load_workbook(path).worksheets[0]["A1"].value == "企业名称"
+
+
+def test_screen_refuses_to_write_over_its_input(tmp_path: Path, small: Path) -> None:
+    before = small.read_bytes()
+    code, output = run("screen", str(small), "-o", str(small))
+    assert code == 1 and output.startswith("错误：输出文件") and "就是输入文件" in output
+    assert small.read_bytes() == before
+
+
+def test_screen_options_for_office_sheets(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("2026年申报名单\n申请编号,姓名,学历,身份证号\nA-1,张三,博士研究生,3205\n",
+                      encoding="utf-8")
+    code, output = run("screen", str(source), "-o", str(tmp_path / "out.csv"), "--keep", "申请编号",
+                       "--as-of", "2026-11-21")
+    assert code == 0 and "列名在第 2 行" in output
+    assert "注意：列“身份证号”不是档案字段，已忽略" in output
+    with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:3] == ["行号", "申请编号", "名称"] and rows[1][:3] == ["3", "A-1", "张三"]
+    code, output = run("screen", str(source), "-o", str(tmp_path / "out2.csv"), "--header-row", "1")
+    assert code == 1 and "无法从列名判断档案类型" in output
+
+
 def test_template_refuses_a_bad_kind_or_format(tmp_path: Path) -> None:
     code, output = run("template", "firm", str(tmp_path / "t.xlsx"))
     assert code == 1 and output.startswith("错误：档案类型应为 company（企业/机构）或 talent（人才）")
@@ -76,8 +109,16 @@ def test_all_rows_bad_is_still_a_successful_run(tmp_path: Path) -> None:
     assert code == 0 and output.strip().endswith("读取 2 行，输出 2 行，其中 2 行有错误")
     with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[2][4] == ("列“出生日期”，值“明天”：应为日期，如 2021-03-05 或 2021年3月5日；"
-                          "应填：日期，如 2021-03-05")
+    assert rows[2][rows[0].index("错误")] == (
+        "列“出生日期”，值“明天”：应为日期，如 2021-03-05 或 2021年3月5日；应填：日期，如 2021-03-05")
+    # the first refused rows are named on the terminal, all of them in the errors table
+    assert "第 2 行，列“出生日期”，值“1990-02-30”：日期不存在" in output
+    assert "第 3 行，列“出生日期”，值“明天”" in output
+    with (tmp_path / "out.errors.csv").open(encoding="utf-8-sig", newline="") as handle:
+        errors = list(csv.reader(handle))
+    assert errors[0] == ["行号", "列", "值", "问题", "应填"]
+    assert errors[2] == ["3", "出生日期", "明天", "应为日期，如 2021-03-05 或 2021年3月5日",
+                         "日期，如 2021-03-05"]
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
@@ -116,7 +157,7 @@ def test_clause_lists_the_closest_applicants(tmp_path: Path) -> None:
     assert "需补充：申报角色、人才计划" in output
     outputs = output.strip().splitlines()[-2]
     assert outputs == (f"输出：{tmp_path / 'out.csv'}、{tmp_path / 'out.summary.csv'}、"
-                       f"{tmp_path / 'out.clauses.csv'}")
+                       f"{tmp_path / 'out.clauses.csv'}、{tmp_path / 'out.errors.csv'}")
 
 
 def test_clause_shows_the_first_twenty_and_points_to_the_file(tmp_path: Path) -> None:
@@ -142,7 +183,7 @@ def test_unknown_columns_are_a_warning_not_an_error(tmp_path: Path) -> None:
     source = write_csv(tmp_path / "in.csv", ["姓名", "出生日其"], [["甲", "1990-01-01"]])
     code, output = run("screen", str(source), "-o", str(tmp_path / "out.csv"))
     assert code == 0
-    assert "注意：列“出生日其”不是档案字段，已忽略；是否想写 出生日期？" in output
+    assert "注意：列“出生日其”不是档案字段，已原样带到输出；是否想写 出生日期？" in output
     assert output.strip().endswith("其中 0 行有错误")
 
 

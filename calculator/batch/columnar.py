@@ -216,15 +216,20 @@ class ColumnarScreener:
         return result
 
     def chunk(self, rows: Sequence[InputRow], columns: Columns | None,
-              resolve_row: Callable[[InputRow], Columns | None], fallback: Fallback) -> list[RowResult]:
+              resolve_row: Callable[[InputRow], Columns | None], fallback: Fallback,
+              takes: Callable[[InputRow], bool] = lambda row: True,
+              finish: Callable[[InputRow, RowResult, dict[str, Any]], RowResult] | None = None,
+              ) -> list[RowResult]:
         """One result per row, in order. ``columns`` holds for every row (a table with a
         header); without it ``resolve_row`` gives a row's own (JSONL), ``None`` sending the
-        row to ``fallback``, the row path."""
+        row to ``fallback``, the row path, as do rows ``takes`` refuses. ``finish`` adds to
+        a screened row what the caller's row path adds (given the row's typed values)."""
         results: list[RowResult | None] = [None] * len(rows)
         pending: dict[str, list[tuple[int, dict[str, Any], Any]]] = {}
         for position, row in enumerate(rows):
             row_columns = columns if columns is not None else resolve_row(row)
-            typed = self.typed(row, row_columns) if row_columns is not None else None
+            typed = (self.typed(row, row_columns) if row_columns is not None and takes(row)
+                     else None)
             if typed is None:
                 results[position] = fallback(row)
                 continue
@@ -242,7 +247,7 @@ class ColumnarScreener:
                 result = RowResult(row.number, profile.name, kind, (), screened, key, text)
                 if sampled(row.number, self.verify_rate):
                     check(result, fallback(row))
-                results[position] = result
+                results[position] = finish(row, result, values) if finish else result
         return [r for r in results if r is not None]
 
 

@@ -9,7 +9,7 @@ the row, the column as the user wrote it, the value and what was expected.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,11 @@ KIND_VALUES = {"company": "company", "talent": "talent", "企业": "company", "�
 NAME_ALIASES = {"company": ("企业名称", "单位名称", "机构名称"), "talent": ("姓名",)}
 #: The header a template writes for each kind's name column.
 NAME_HEADER = {"company": "企业名称", "talent": "姓名"}
+#: The template's marker column: a row with anything in it is the example, never screened.
+EXAMPLE_COLUMN = "示例"
+EXAMPLE_MARK = "示例行，筛查时跳过"
+
+
 def input_fields(kind: str) -> dict[str, FieldSpec]:
     """The fields a row may fill in: every profile field except derived ones."""
     return {name: spec for name, spec in FIELDS[kind].items() if name not in DERIVED_FIELDS}
@@ -68,6 +73,20 @@ class Columns:
     kind: str | None
     #: headers that are no profile field, with a hint each
     unknown: dict[str, str]
+    #: the header of the template's example marker column, when there is one
+    example_column: str | None = None
+
+
+def header_score(kind: str | None = None) -> Callable[[Sequence[str]], int]:
+    """How many of a row's cells are column names a profile knows: what tells a header
+    row from the title rows above it."""
+    known = {KIND_COLUMN, "kind", EXAMPLE_COLUMN}
+    for k in [kind] if kind else list(PROFILE_MODELS):
+        known.update(_headers(k))
+
+    def score(texts: Sequence[str]) -> int:
+        return sum(1 for text in set(texts) if text and text in known)
+    return score
 
 
 def resolve(headers: Sequence[str], kind: str | None = None) -> Columns:
@@ -75,9 +94,10 @@ def resolve(headers: Sequence[str], kind: str | None = None) -> Columns:
     one whose fields the headers name; ``ValueError`` if that is not clear."""
     clean = [h.strip() for h in headers if h and h.strip()]
     kind_column = next((h for h in clean if h in (KIND_COLUMN, "kind")), None)
+    example_column = EXAMPLE_COLUMN if EXAMPLE_COLUMN in clean else None
     kinds = [kind] if kind else list(PROFILE_MODELS)
     accepted = {k: _headers(k) for k in kinds}
-    data_headers = [h for h in clean if h != kind_column]
+    data_headers = [h for h in clean if h not in (kind_column, example_column)]
     if kind is None and kind_column is None:
         scores = {k: sum(h in accepted[k] for h in data_headers) for k in kinds}
         best = max(scores.values())
@@ -93,7 +113,7 @@ def resolve(headers: Sequence[str], kind: str | None = None) -> Columns:
         if not any(header in found for found in fields.values()):
             known = [h for k in accepted for h in accepted[k]]
             unknown[header] = did_you_mean(header, known)
-    return Columns(fields, kind_column, kind, unknown)
+    return Columns(fields, kind_column, kind, unknown, example_column)
 
 
 @dataclass(frozen=True)
@@ -110,7 +130,8 @@ class CellError:
         if self.column:
             where += f"，列“{self.column}”"
         if self.value:
-            where += f"，值“{self.value}”"
+            value = self.value if len(self.value) <= 200 else self.value[:199] + "…"
+            where += f"，值“{value}”"
         return f"{where}：{self.message}"
 
 

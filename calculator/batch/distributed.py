@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -30,9 +30,8 @@ from ..results.calculator import Calculator, shipped_rules
 from ..rules.loading import bundle_files
 from . import columnar
 from .columns import CellError, Columns, identity, parse_row, resolve
-from .layout import RowResult
 from .parquet import ParquetWriter, is_parquet, open_input
-from .run import FORMATTER, BatchResult, Job, _chunks, screen_rows
+from .run import BatchResult, Job, _chunks, screen_rows
 from .summary import Summary
 from .tabular import InputRow
 
@@ -151,21 +150,23 @@ def screen_partition(path: Path, target: Path, task: Task, offset: int,
     partial = Partial()
     with open_input(path) as table:
         columns = _columns(table.headers, task.kind, path)
-        job = Job(None, task.as_of, task.kind, None, columns, False, "columnar", task.verify_rate)
+        job = Job(None, task.as_of, task.kind, None, columns, structured=False, engine="columnar",
+                  verify_rate=task.verify_rate)
+        formatter = job.formatter
         kinds = [columns.kind] if columns.kind and not columns.kind_column else None
         summary = Summary(calculator.bundle, task.as_of, None, kinds)
         cache: dict[tuple[str, ...], Columns | str] = {}
         with ParquetWriter(target) as writer:
-            writer.start("筛查结果", FORMATTER.header)
+            writer.start("筛查结果", formatter.header)
             for chunk in _chunks(_shifted(table.rows, offset), CHUNK_ROWS):
                 for row in screen_rows(calculator, job, chunk, cache):
                     partial.read += 1
                     first = duplicates.get(row.number)
                     if first is not None and row.key is not None:
-                        row = RowResult(row.number, row.name, row.kind, (CellError(
+                        row = replace(row, screening=None, key=None, errors=(CellError(
                             row.number, "", "", f"重复的申请：与第 {first} 行的{row.key_text}相同，"
                             "本行未计入筛查和汇总"),))
-                        row_output: Any = FORMATTER.flat(row)
+                        row_output: Any = formatter.flat(row)
                         partial.duplicates += 1
                     else:
                         row_output = row.output

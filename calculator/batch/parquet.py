@@ -56,7 +56,9 @@ def open_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Table:
                 columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
                 for values in zip(*columns, strict=True):
                     number += 1
-                    yield InputRow(number, {h: v for h, v in zip(headers, values, strict=True) if h})
+                    cells = {h: v for h, v in zip(headers, values, strict=True) if h}
+                    size = sum(len(v) for v in cells.values() if isinstance(v, str))
+                    yield InputRow(number, cells, size=size)
         except (OSError, pa.ArrowException) as err:
             raise ProfileError(f"{path}：第 {number + 1} 行附近无法读取：{err}") from None
         finally:
@@ -65,9 +67,10 @@ def open_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Table:
     return Table(headers, handle.metadata.num_rows, rows(), [handle.close])
 
 
-def open_input(path: Path) -> Table:
-    """Any input table: Parquet here, the other formats by ``tabular``."""
-    return open_parquet(path) if is_parquet(path) else open_table(path)
+def open_input(path: Path, **options: Any) -> Table:
+    """Any input table: Parquet here (``options``, which choose a sheet and its header
+    row, do not apply to it), the other formats by ``tabular``."""
+    return open_parquet(path) if is_parquet(path) else open_table(path, **options)
 
 
 def _cell(header: str, value: Any) -> Any:
@@ -86,8 +89,12 @@ class ParquetWriter:
 
     structured = False
 
-    def __init__(self, path: Path, batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(self, path: Path, source: Path | None = None, batch_rows: int = BATCH_ROWS) -> None:
+        if source is not None and path.resolve() == source.resolve():
+            raise ProfileError(f"{path}：输出文件不能是输入文件")
         self.path = path
+        #: written here, renamed into place by ``close``; ``abort`` deletes it
+        self._partial = path.with_name(f".{path.name}.partial")
         self.extra_paths: list[Path] = []
         self._batch_rows = batch_rows
         self._header: Sequence[str] = ()
@@ -100,15 +107,18 @@ class ParquetWriter:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
-    def start(self, sheet: str, header: Sequence[str]) -> None:
-        del sheet
+    def start(self, sheet: str, header: Sequence[str], widths: dict[str, int] | None = None) -> None:
+        del sheet, widths
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._header = tuple(header)
         self._schema = pa.schema([(h, pa.int64() if h in INTEGER_COLUMNS else pa.string())
                                   for h in self._header])
-        self._writer = pq.ParquetWriter(self.path, self._schema)
+        self._writer = pq.ParquetWriter(self._partial, self._schema)
 
     def write(self, row: Sequence[Any] | dict[str, Any] | JsonLine) -> None:
         if isinstance(row, (dict, JsonLine)):
@@ -127,10 +137,10 @@ class ParquetWriter:
         self._rows = []
 
     def sheet(self, name: str, suffix: str, header: Sequence[str],
-              rows: Iterator[Sequence[Any] | dict[str, Any]]) -> Path:
+              rows: Iterator[Sequence[Any] | dict[str, Any]], widths: dict[str, int] | None = None) -> Path:
         path = self.path.with_name(f"{self.path.stem}.{suffix}{SUFFIX}")
         with ParquetWriter(path) as other:
-            other.start(name, header)
+            other.start(name, header, widths)
             for row in rows:
                 other.write(row)
         self.extra_paths.append(path)
@@ -141,11 +151,19 @@ class ParquetWriter:
             self._flush()
             self._writer.close()
             self._writer = None
+            self._partial.replace(self.path)
+
+    def abort(self) -> None:
+        """Drop what was written (after an error); a closed file stays."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._partial.unlink(missing_ok=True)
 
 
-def open_output(path: Path) -> Writer | ParquetWriter:
+def open_output(path: Path, source: Path | None = None) -> Writer | ParquetWriter:
     """Any output table: Parquet here, the other formats by ``tabular``."""
-    return ParquetWriter(path) if is_parquet(path) else Writer(path)
+    return ParquetWriter(path, source) if is_parquet(path) else Writer(path, source)
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:

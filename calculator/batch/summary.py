@@ -46,6 +46,11 @@ class ClauseTally:
         self.priced = kind in CASH_KINDS and kind != "case_by_case"
 
 
+def policy_direction(rule: ClauseRule) -> bool:
+    """A clause that states a policy direction (政策导向) and gives nothing to count."""
+    return rule.clause.support == "direction"
+
+
 def _plus(total: Decimal | None, amount: Decimal | None) -> Decimal | None:
     return None if total is None or amount is None else total + amount
 
@@ -76,6 +81,10 @@ class Summary:
                 tally.exposure = _plus(tally.exposure, hit.max)
         for hit in screening.near_misses:
             self.tallies[hit.clause_id].near_miss += 1
+        # 政策导向: how many applicants it speaks to, on its own row; never an amount
+        for hit in screening.directions:
+            if hit.clause_id in self.tallies:
+                self.tallies[hit.clause_id].eligible += 1
 
     header = ("条款编号", "条款", "适用对象", "施行状态", "支持内容", "出处", "符合", "待补充信息",
               "差一项", "保底合计（元）", "最高合计（元）", "含待补充者的最高合计（元）")
@@ -86,17 +95,33 @@ class Summary:
             return NOT_PRICED.get(kind, "—")
         return UNBOUNDED if amount is None else amount
 
+    def ordered(self) -> list[ClauseTally]:
+        """Clauses in force first, by how many applicants they reach and then by budget
+        (an unbounded one first); then those stating a policy direction; then those not
+        in force (drafts, expired), in file order."""
+        def key(tally: ClauseTally) -> tuple[Any, ...]:
+            rule = tally.rule
+            if validity(rule, self.as_of):
+                return (2,)
+            if policy_direction(rule):
+                return (1,)
+            budget = tally.max_total
+            return (0, -tally.eligible, budget is not None, -(budget or ZERO), -tally.needs_info)
+        return sorted(self.tallies.values(), key=key)
+
     def rows(self) -> list[list[Any]]:
-        """One row per clause, then the total over every priced clause."""
+        """One row per clause (``ordered``), then the total over every priced clause."""
         out: list[list[Any]] = []
         low = ZERO
         high_total: Decimal | None = ZERO
         exposure_total: Decimal | None = ZERO
-        for tally in self.tallies.values():
+        for tally in self.ordered():
             rule = tally.rule
             why_not = validity(rule, self.as_of)
             out.append([rule.id, rule.clause.title, PROFILE_KIND_LABELS[rule.profile_kind],
-                        f"未施行：{why_not}" if why_not else "施行中", rule.clause.benefit.text,
+                        f"未施行：{why_not}" if why_not else
+                        "施行中（政策导向）" if policy_direction(rule) else "施行中",
+                        rule.clause.benefit.text,
                         citation_ref(rule), tally.eligible, tally.needs_info, tally.near_miss,
                         self.money(tally, tally.min_total) if tally.priced else "—",
                         self.money(tally, tally.max_total), self.money(tally, tally.exposure)])

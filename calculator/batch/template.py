@@ -10,8 +10,9 @@ from typing import Any
 from ..base.errors import ProfileError
 from ..profiles.models import PROFILE_KIND_LABELS, credit_code_check_char
 from ..profiles.values import expected_text
-from .columns import header_of, input_fields
+from .columns import EXAMPLE_COLUMN, EXAMPLE_MARK, header_of, input_fields
 from .tabular import Writer, table_format
+from .xlsxwrite import column_letter
 
 _CODE = "91320594MA1P2K8L3"
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -34,34 +35,39 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 _MAX_LIST = 255
 
 
-def write_template(kind: str, path: Path) -> Path:
-    """Write the template for ``kind`` (company or talent) as XLSX or CSV."""
+def write_template(kind: str, path: Path, *, force: bool = False) -> Path:
+    """Write the template for ``kind`` (company or talent) as XLSX or CSV. An existing
+    file is replaced only with ``force`` (and then only once the new one is complete)."""
     if kind not in EXAMPLES:
         raise ProfileError(f"档案类型应为 company（企业/机构）或 talent（人才），实际为 {kind!r}")
     fmt = table_format(path)
     if fmt == ".jsonl":
         raise ProfileError(f"{path}：模板只能写成 .xlsx 或 .csv")
+    if path.exists() and not force:
+        raise ProfileError(f"{path} 已存在，未覆盖（可能是已填写的表格）；确需覆盖请加 --force")
     specs = input_fields(kind)
     names = ["name", *(n for n in specs if n != "name")]
-    headers = [header_of(kind, n) for n in names]
-    example = [EXAMPLES[kind].get(n) for n in names]
+    # The last column marks the example row, which screening skips.
+    headers = [*(header_of(kind, n) for n in names), EXAMPLE_COLUMN]
+    example = [*(EXAMPLES[kind].get(n) for n in names), EXAMPLE_MARK]
+    widths = {h: max(10, min(30, 2 * len(h) + 4)) for h in headers}
+    widths[EXAMPLE_COLUMN] = 20
     with Writer(path) as writer:
-        writer.start(f"{PROFILE_KIND_LABELS[kind].replace('/', '或')}档案", headers)
+        writer.start(f"{PROFILE_KIND_LABELS[kind].replace('/', '或')}档案", headers, widths)
         writer.write(example)
         if fmt == ".xlsx":
             _drop_downs(writer, names, kind)
             writer.sheet("填写说明", "help", ("列名", "字段名", "填写要求", "示例"), iter([
-                [header_of(kind, n), n, "必填" if n == "name" else expected_text(specs[n]),
-                 EXAMPLES[kind].get(n)] for n in names]))
+                *([header_of(kind, n), n, "必填" if n == "name" else expected_text(specs[n]),
+                   EXAMPLES[kind].get(n)] for n in names),
+                [EXAMPLE_COLUMN, "", "只有模板的示例行填写（筛查时跳过该行）；申请人的行留空",
+                 EXAMPLE_MARK]]),
+                {"列名": 24, "字段名": 26, "填写要求": 60, "示例": 30})
     return path
 
 
 def _drop_downs(writer: Writer, names: list[str], kind: str) -> None:
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     specs = input_fields(kind)
-    sheet = writer.current_sheet
     for index, name in enumerate(names, start=1):
         spec = specs.get(name)
         if spec is None or spec.type not in ("enum", "bool"):
@@ -72,9 +78,5 @@ def _drop_downs(writer: Writer, names: list[str], kind: str) -> None:
         formula = ",".join(choices)
         if len(formula) > _MAX_LIST:
             continue
-        check = DataValidation(type="list", formula1=f'"{formula}"', allow_blank=True,
-                               showErrorMessage=True, errorTitle="取值无效",
-                               error=f"请从下拉列表中选择：{'、'.join(choices)}")
-        column = get_column_letter(index)
-        check.add(f"{column}2:{column}100000")
-        sheet.data_validations.append(check)
+        column = column_letter(index)
+        writer.validate(f"{column}2:{column}100000", formula, f"请从下拉列表中选择：{'、'.join(choices)}")

@@ -27,6 +27,7 @@ from ..base.money import MAX_AMOUNT, parse_money
 from ..base.validation import problems_from
 from ..base.yamlio import Document
 from .absent import NoneKnown
+from .spellings import spelled
 
 District = Literal[
     "姑苏区", "苏州工业园区", "苏州高新区", "吴中区", "相城区", "吴江区",
@@ -147,6 +148,14 @@ Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4),
                     WithJsonSchema(PERCENT_JSON_SCHEMA, mode="validation")]
 
 
+def _spelling(field: str) -> BeforeValidator:
+    """园区 for 苏州工业园区, 博士研究生 for 博士: the spellings table (``spellings``) applies to
+    YAML, JSON and HTTP profiles as it does to spreadsheet cells."""
+    def canonical(value: Any) -> Any:
+        return spelled(field, value) if isinstance(value, str) else value
+    return BeforeValidator(canonical)
+
+
 class _Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
@@ -158,7 +167,7 @@ class CompanyProfile(_Profile):
 
     kind: Literal["company"] = Field(title="类型")
     credit_code: CreditCode | None = Field(None, title="统一社会信用代码")
-    district: District | None = Field(None, title="所在板块")
+    district: Annotated[District | None, _spelling("district")] = Field(None, title="所在板块")
     industry: Industry | None = Field(None, title="所属产业")
     org_type: OrgType | None = Field(None, title="机构类型")
     founded_on: date | None = Field(None, title="成立日期")
@@ -207,11 +216,11 @@ class TalentProfile(_Profile):
 
     kind: Literal["talent"] = Field(title="类型")
     birth_date: date | None = Field(None, title="出生日期")
-    education: Education | None = Field(None, title="学历")
+    education: Annotated[Education | None, _spelling("education")] = Field(None, title="学历")
     nationality: str | None = Field(None, title="国籍", min_length=1)
-    title: Title | None = Field(None, title="职称")
+    title: Annotated[Title | None, _spelling("title")] = Field(None, title="职称")
     talent_programmes: frozenset[TalentProgramme] | None = Field(None, title="人才计划")
-    role: Role | None = Field(None, title="申报角色")
+    role: Annotated[Role | None, _spelling("role")] = Field(None, title="申报角色")
     team_name: NoneKnownText | None = Field(None, title="团队名称")
     project_name: NoneKnownText | None = Field(None, title="项目名称")
     employer: NoneKnownText | None = Field(None, title="工作单位")
@@ -225,7 +234,7 @@ class TalentProfile(_Profile):
     overseas_returnee: bool | None = Field(None, title="是否海外全职回国（来华）人才")
     overseas_licence: bool | None = Field(None, title="是否具有境外执业资格")
     competition_awards: frozenset[CompetitionAward] | None = Field(None, title="创新创业大赛获奖")
-    district: District | None = Field(None, title="工作所在板块")
+    district: Annotated[District | None, _spelling("district")] = Field(None, title="工作所在板块")
     employer_type: OrgType | None = Field(None, title="工作单位类型")
     national_task: bool | None = Field(None, title="是否承担国家攻关任务")
     tech_transfer: bool | None = Field(None, title="是否从事技术转移或科技成果转化工作")

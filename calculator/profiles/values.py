@@ -10,21 +10,31 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..base.errors import did_you_mean
 from .absent import NONE, is_no_word
 from .fields import TYPE_LABELS, FieldSpec
+from .spellings import ALIASES as ALIASES  # the table, for callers of this parser
+from .spellings import spelled
 
 LIST_SEPARATORS = re.compile(r"[、,，;；/\n]+")
 _TRUE = {"是", "有", "true", "yes", "y", "1", "√", "✓", "对"}
 _FALSE = {"否", "无", "false", "no", "n", "0", "×", "✗", "不是"}
 #: What a multiple-choice cell holds for "none": the empty set, known, unlike a blank cell.
 _NONE = ("无", "没有")
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+#: An Excel date serial number, also written as text: 10000-109999 is 1927-05-18 to 2201-02-28.
+_SERIAL_TEXT = re.compile(r"^(?:1\d{5}|[1-9]\d{4})(?:\.0+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+#: Longer numbers are no count, amount or ratio anyone writes (and cost time to convert).
+MAX_DIGITS = 30
+#: A count with its unit: 2人, 3 名, 5家.
+_COUNT = re.compile(r"^([-+]?[\d,]+)\s*(?:人|名|个|位|家|项|年|次|件)$")
 
 
 #: Short names people write for a choice, where the choice is not simply found inside them.
@@ -42,6 +52,9 @@ def choice(spec: FieldSpec, text: str) -> str:
     reports it with the allowed values."""
     if text in spec.choices:
         return text
+    spelt = spelled(spec.name, text)  # the per-field table of common spellings, below
+    if spelt in spec.choices:
+        return spelt
     alias = CHOICE_ALIASES.get(text)
     if alias in spec.choices:
         return alias
@@ -119,21 +132,44 @@ def _date(raw: Any) -> date:
         return raw.date()
     if isinstance(raw, date):
         return raw
-    text = shown(raw)
+    if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool) \
+            and 10_000 <= raw < 110_000:
+        return _serial_date(raw)
+    text = shown(raw).strip()
+    if _SERIAL_TEXT.match(text):
+        return _serial_date(Decimal(text))
     match = _DATE.match(text) or _COMPACT_DATE.match(text)
     if match:
+        year, month, day, *clock = match.groups() + (None,) * (6 - len(match.groups()))
+        if any(part and int(part) for part in clock):
+            raise ValueError("应为日期（不带时间；午夜 00:00:00 可以）")
         try:
-            return date(*(int(part) for part in match.groups()))
+            return date(int(year), int(month), int(day))
         except ValueError:
             raise ValueError("日期不存在（月份应为 1–12，日不超过当月天数，如 2 月没有 30 日）") from None
     raise ValueError("应为日期，如 2021-03-05 或 2021年3月5日")
+
+
+def _serial_date(serial: int | float | Decimal) -> date:
+    """An Excel date serial number (days since 1899-12-30, as Excel counts from 1900-03-01)."""
+    if isinstance(serial, float) and not math.isfinite(serial):
+        raise ValueError("应为日期，如 2021-03-05 或 2021年3月5日")
+    if serial != int(serial):
+        raise ValueError("应为日期（不带时间）")
+    return _EXCEL_EPOCH + timedelta(days=int(serial))
 
 
 def _integer(raw: Any) -> int:
     if isinstance(raw, bool):
         raise ValueError("应为整数")
     if isinstance(raw, int):
+        if abs(raw) >= 10 ** MAX_DIGITS:
+            raise ValueError(f"数值过大（超过 {MAX_DIGITS} 位）")
         return raw
+    if isinstance(raw, str):
+        count = _COUNT.match(raw.strip())
+        if count:
+            raw = count.group(1)
     number = _decimal(raw)
     if number != number.to_integral_value():
         raise ValueError("应为整数")
@@ -151,8 +187,11 @@ def _float_decimal(raw: float) -> Decimal:
 def _decimal(raw: Any) -> Decimal:
     if isinstance(raw, bool):
         raise ValueError("应为数值")
+    text = "" if isinstance(raw, float) else shown(raw).replace(",", "").strip()
+    if len(text.lstrip("+-").replace(".", "", 1)) > MAX_DIGITS:
+        raise ValueError(f"数值过长（超过 {MAX_DIGITS} 位）")
     try:
-        number = _float_decimal(raw) if isinstance(raw, float) else Decimal(shown(raw).replace(",", ""))
+        number = _float_decimal(raw) if isinstance(raw, float) else Decimal(text)
     except InvalidOperation:
         raise ValueError("应为数值") from None
     if not number.is_finite():
@@ -175,3 +214,11 @@ def expected_text(spec: FieldSpec) -> str:
         return "金额（元），可写 3000万、1.2亿 或 5000000"
     text = TYPE_LABELS[spec.type]
     return f"{text}；没有填 无" if spec.accepts_none else text
+
+
+# --- Common spellings ----------------------------------------------------------------------
+# What people write for a choice instead of its catalogue value (园区, 虎丘区, 博士研究生, 教授,
+# 团队负责人, ...). The table is ``spellings.ALIASES``, a module of its own so that the profile
+# models apply it too (to YAML, JSON and HTTP profiles) without importing this parser.
+# ``choice`` above consults it for every choice column, before the short names and the
+# containment rule.

@@ -20,8 +20,9 @@ from bench.synthetic import applicants, cells, credit_code
 from calculator import Calculator
 from calculator.base.errors import ProfileError, RuleFileError
 from calculator.batch.columns import header_of, input_fields
+from calculator.batch.gaps import gap
 from calculator.batch.run import screen_table
-from calculator.profiles.models import PROFILE_MODELS
+from calculator.profiles.models import PROFILE_MODELS, profile_values
 from calculator.results.report import Report
 from calculator.rules.linting import _fields_read
 
@@ -29,8 +30,9 @@ AS_OF = date(2025, 6, 30)
 PRICED = {"fixed", "up_to", "ratio", "tiers", "per_unit"}  # cash with a stated amount
 NOT_PRICED = {"case_by_case": "金额未明确（一事一议）", "non_monetary": "非资金支持",
               "tax": "税收优惠（不计入）"}
-# output columns of the first sheet
-NUMBER, NAME, KIND, OUTCOME, ERRORS, ELIGIBLE, NEEDS_INFO, NEAR, COUNT, MIN, MAX = range(11)
+# output columns of the first sheet (without pass-through columns)
+(NUMBER, NAME, KIND, OUTCOME, COUNT, NEEDS_COUNT, NEAR_COUNT, MIN, MAX, MAX_NOTE, MISSING, ELIGIBLE,
+ NEEDS_INFO, NEAR, DIRECTIONS, CAVEATS, ERRORS, NOTES) = range(18)
 
 
 def headers_of(kind: str) -> list[str]:
@@ -68,11 +70,14 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
 
 
 def sheet_rows(path: Path, index: int = 0) -> list[tuple[Any, ...]]:
+    """The rows of a sheet, each as wide as the header (blank cells are not stored)."""
     book = load_workbook(path, read_only=True)
     try:
-        return list(book.worksheets[index].iter_rows(values_only=True))
+        rows = list(book.worksheets[index].iter_rows(values_only=True))
     finally:
         book.close()
+    width = len(rows[0]) if rows else 0
+    return [tuple(row) + (None,) * (width - len(row)) for row in rows]
 
 
 def ids(cell: str | None) -> list[str]:
@@ -128,8 +133,8 @@ def _build_company_table(path: Path) -> dict[str, Any]:
                 row[column["营业收入"]] = value
                 broken[index] = (what, "营业收入", str(value))
             elif what == "district":
-                row[column["所在板块"]] = "虎丘区"
-                broken[index] = (what, "所在板块", "虎丘区")
+                row[column["所在板块"]] = "浦东新区"
+                broken[index] = (what, "所在板块", "浦东新区")
             elif what == "empty":
                 row = [None] * len(header)
                 broken[index] = (what, "", "")
@@ -166,7 +171,9 @@ def _expected_summary(calc: Calculator, reports: Iterable[Report]) -> dict[str, 
         return None if total is None or amount is None else total + amount
 
     for report in reports:
-        for result in report.supports():  # 政策导向 is never counted as a support
+        for result in report.directions():  # 政策导向: counted on its own row, never priced
+            out[result.clause_id]["eligible"] += result.status == "eligible"
+        for result in report.supports():
             tally = out[result.clause_id]
             tally["near"] += result.near_miss
             if result.status == "eligible":
@@ -194,12 +201,15 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
     assert (result.read, result.written, result.with_errors, result.duplicates) == (10000, 10000, 100, 20)
     assert result.outputs == [target] and result.unknown_columns == {}
     book = load_workbook(target, read_only=True)
-    assert book.sheetnames == ["筛查结果", "汇总"]
+    assert book.sheetnames == ["筛查结果", "汇总", "错误"]
     book.close()
 
     # every input row is one output row, in input order
     rows = sheet_rows(target)
-    assert rows[0][:5] == ("行号", "名称", "类型", "结果", "错误")
+    assert rows[0] == ("行号", "名称", "类型", "结果", "符合条款数", "待补充条款数", "差一项条款数",
+                       "确定可得（元）", "最高（元）", "金额说明", "需补充的信息", "符合的条款",
+                       "待补充信息的条款", "差一项的条款", "适用的政策导向（不计入支持）",
+                       "提示（规则的理解与需认定的事项）", "错误", "备注")
     body = rows[1:]
     assert len(body) == ROWS
     assert [row[NUMBER] for row in body] == list(range(2, ROWS + 2))
@@ -219,7 +229,7 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
             assert message == f"列“营业收入”，值“{text}”：（营业收入）金额不能为负数"
         elif what == "district":
             assert message.startswith(
-                "列“所在板块”，值“虎丘区”：（所在板块）取值 '虎丘区' 无效；允许的值：姑苏区、")
+                "列“所在板块”，值“浦东新区”：（所在板块）取值 '浦东新区' 无效；允许的值：姑苏区、")
         elif what == "empty":
             assert message == "空行：没有任何数据" and row[NAME] is None
         else:
@@ -244,11 +254,17 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
         assert set(ids(row[NEEDS_INFO])) == {r.clause_id for r in report.supports("needs_info")}
         assert set(ids(row[NEAR])) == {r.clause_id for r in report.supports() if r.near_miss}
         assert row[COUNT] == len(eligible)
-        assert money(row[MIN]) == report.totals.min
-        if report.totals.max is None:
-            assert isinstance(row[MAX], str) and ("无上限" in row[MAX] or "一事一议" in row[MAX])
+        assert row[NEEDS_COUNT] == len(report.supports("needs_info"))
+        assert row[NEAR_COUNT] == sum(r.near_miss for r in report.supports())
+        assert isinstance(row[MIN], (int, float)) and money(row[MIN]) == report.totals.min
+        if report.totals.max is None:  # no number: a note says why
+            assert row[MAX] is None
+            assert "无上限" in row[MAX_NOTE] or "一事一议" in row[MAX_NOTE]
         else:
-            assert money(row[MAX]) == report.totals.max
+            assert isinstance(row[MAX], (int, float)) and money(row[MAX]) == report.totals.max
+            assert row[MAX_NOTE] is None
+        wanted = list(dict.fromkeys(m.label for r in report.supports("needs_info") for m in r.missing))
+        assert (row[MISSING] or "") == "、".join(wanted)  # each field once
     # ...including the citation and the missing fields, checked on a sample of rows
     for index in valid[::97]:
         report = report_of[built["template_of"][index]]
@@ -257,8 +273,8 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
             where = cite.doc_number or f"《{cite.document}》"
             assert line.endswith(f"〔{where} {cite.article}〕"), line
         for line in (body[index][NEEDS_INFO] or "").splitlines():
-            wanted = report.result(line.split(" ", 1)[0])
-            assert f"：需补充 {'、'.join(m.label for m in wanted.missing)}〔" in line
+            cite = report.result(line.split(" ", 1)[0]).citation
+            assert line.endswith(f"{cite.article}〕"), line
 
     # the summary sheet, recomputed from the full reports of the valid, first-seen rows
     expected = _expected_summary(calc, (report_of[built["template_of"][i]] for i in valid))
@@ -267,14 +283,25 @@ def test_ten_thousand_rows_with_one_percent_broken(tmp_path: Path, calc: Calcula
                           "待补充信息", "差一项", "保底合计（元）", "最高合计（元）",
                           "含待补充者的最高合计（元）")
     clause_rows, total = summary[1:-1], summary[-1]
-    assert [r[0] for r in clause_rows] == list(expected)
+    assert sorted(r[0] for r in clause_rows) == sorted(expected)
+    # in force first, by headcount then budget (unbounded first); then 政策导向; then not in force
+    group = {"施行中": 0, "施行中（政策导向）": 1}
+    groups = [group.get(r[3], 2) for r in clause_rows]
+    assert groups == sorted(groups) and set(groups) == {0, 1, 2}
+    assert all(r[3].startswith("未施行：") for r, g in zip(clause_rows, groups, strict=True) if g == 2)
+    in_force = [r for r in clause_rows if r[3] == "施行中"]
+    def budget(value: Any) -> Decimal:
+        return Decimal("Infinity") if value == "无上限" else Decimal(0) if isinstance(value, str) \
+            else Decimal(str(value))
+    keys = [(-r[6], -budget(r[10])) for r in in_force]
+    assert keys == sorted(keys)
     low_total, high_total, exposure_total = Decimal(0), Decimal(0), Decimal(0)
     for row in clause_rows:
         want = expected[row[0]]
         assert row[2] == "企业/机构"
         assert row[6:9] == (want["eligible"], want["needs_info"], want["near"]), row[0]
-        if row[3] != "施行中":
-            assert row[3].startswith("未施行：") and row[6:9] == (0, 0, 0)
+        if row[3].startswith("未施行"):  # nobody is counted
+            assert row[6:9] == (0, 0, 0)
         if want["kind"] in PRICED:
             assert money(row[9]) == want["min"]
             assert money(row[10]) == ("无上限" if want["max"] is None else want["max"])
@@ -316,7 +343,7 @@ def test_csv_output_with_the_summary_beside_it(tmp_path: Path, calc: Calculator)
     source = write_csv(tmp_path / "in.csv", SMALL_HEADER, SMALL)
     result = screen_table(source, tmp_path / "out.csv", as_of=AS_OF, calculator=calc)
     assert result.line == "读取 4 行，输出 4 行，其中 2 行有错误"
-    assert result.outputs == [tmp_path / "out.csv", tmp_path / "out.summary.csv"]
+    assert result.outputs == [tmp_path / "out.csv", tmp_path / "out.summary.csv", tmp_path / "out.errors.csv"]
     raw = (tmp_path / "out.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as handle:
@@ -339,7 +366,8 @@ def test_csv_output_with_the_summary_beside_it(tmp_path: Path, calc: Calculator)
 def test_jsonl_output_is_structured(tmp_path: Path, calc: Calculator) -> None:
     source = write_csv(tmp_path / "in.csv", SMALL_HEADER, SMALL)
     result = screen_table(source, tmp_path / "out.jsonl", as_of=AS_OF, calculator=calc)
-    assert result.outputs == [tmp_path / "out.jsonl", tmp_path / "out.summary.jsonl"]
+    assert result.outputs == [tmp_path / "out.jsonl", tmp_path / "out.summary.jsonl",
+                              tmp_path / "out.errors.jsonl"]
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["row"] for r in rows] == [2, 3, 4, 5]
     first = rows[0]
@@ -472,7 +500,7 @@ def test_clause_lists_who_qualifies_or_nearly_does_closest_first(tmp_path: Path,
     assert ranked[0][1] == "候选人4"
     # the sheet "按条款" lists the same, clause by clause
     book = load_workbook(target, read_only=True)
-    assert book.sheetnames == ["筛查结果", "汇总", "按条款"]
+    assert book.sheetnames == ["筛查结果", "汇总", "按条款", "错误"]
     book.close()
     listing = sheet_rows(target, 2)
     assert listing[0] == ("条款编号", "条款", "名次", "行号", "名称", "状态", "说明")
@@ -486,8 +514,8 @@ def test_clause_lists_who_qualifies_or_nearly_does_closest_first(tmp_path: Path,
     assert {i for row in body for i in ids(row[ELIGIBLE]) + ids(row[NEEDS_INFO]) + ids(row[NEAR])} <= {
         CLAUSE, "major-innovation-team-funding"}
     summary = sheet_rows(target, 1)
-    assert [r[0] for r in summary[1:]] == [
-        r.id for r in calc.bundle.clauses if r.id in (CLAUSE, "major-innovation-team-funding")] + ["合计"]
+    # by headcount: the clause two applicants qualify for first
+    assert [r[0] for r in summary[1:]] == [CLAUSE, "major-innovation-team-funding", "合计"]
     row = next(r for r in summary if r[0] == CLAUSE)
     assert row[6:11] == (2, 3, 2, 0, 100_000_000)
 
@@ -504,10 +532,27 @@ def test_clause_candidates_are_exactly_the_reports_eligible_needs_info_and_near_
     for number, data in enumerate(applicants("talent", 300, seed=9), start=2):
         item = calc.evaluate(PROFILE_MODELS["talent"].model_validate(data), as_of=as_of).result(clause)
         if item.status in ("eligible", "needs_info") or item.near_miss:
-            expected.append((order[item.status], len(item.missing) if item.status == "needs_info" else 0,
+            # near misses by how far they are: the shortfall relative to the threshold
+            profile = PROFILE_MODELS["talent"].model_validate(data)
+            far = (gap(calc.bundle.clause(clause).condition, profile_values(profile, AS_OF))
+                   if item.status == "ineligible" else 0)
+            expected.append((order[item.status], len(item.missing) if item.status == "needs_info" else far,
                              number, item.status))
     assert len({e[0] for e in expected}) == 3  # all three kinds occur
     assert [(n, s) for n, _, s, _ in result.candidates[clause]] == [(n, s) for _, _, n, s in sorted(expected)]
+
+
+def test_near_misses_are_ranked_by_how_far_they_are(tmp_path: Path) -> None:
+    fixture = Calculator.load(Path(__file__).parents[1] / "fixtures" / "rules")
+    rows = [["甲", "1亿", "苏州工业园区"], ["乙", "1.99亿", "苏州工业园区"], ["丙", "3亿", "吴江区"],
+            ["丁", "1.9亿", "苏州工业园区"], ["戊", "", "苏州工业园区"]]
+    source = write_csv(tmp_path / "in.csv", ["企业名称", "营业收入", "所在板块"], rows)
+    result = screen_table(source, tmp_path / "out.csv", as_of=date(2025, 6, 30), calculator=fixture,
+                          clauses=["revenue-award"])
+    # revenue >= 2亿: 1.99亿 is 0.5% short, 1.9亿 5%, 1亿 50%
+    assert [(name, status) for _, name, status, _ in result.candidates["revenue-award"]] == [
+        ("丙", "eligible"), ("戊", "needs_info"), ("乙", "ineligible"), ("丁", "ineligible"),
+        ("甲", "ineligible")]
 
 
 def test_unknown_clause_is_a_rule_error_with_a_did_you_mean(tmp_path: Path, calc: Calculator) -> None:

@@ -106,7 +106,9 @@ def test_dates_in_many_spellings(raw: Any) -> None:
     ("20211301", "日期不存在"),
     ("2021-03", "应为日期，如 2021-03-05"),
     ("下个月", "应为日期，如 2021-03-05"),
-    (44260, "应为日期"),  # a number is no date unless Excel stored it as one
+    (2021, "应为日期"),  # a number is no date unless it is an Excel date serial
+    ("44260.5", "应为日期"),
+    ("2021-03-05 14:30", "不带时间"),
     (datetime(2021, 3, 5, 14, 30), "不带时间"),
 ])
 def test_impossible_or_unreadable_dates_are_refused(raw: Any, message: str) -> None:
@@ -222,7 +224,7 @@ def test_blank_cells_are_unknown_not_errors() -> None:
 
 def test_every_problem_of_a_row_names_row_column_value_and_what_was_expected() -> None:
     errors = errors_of(parse_row(12, {
-        "企业名称": "甲", "统一社会信用代码": CODE[:-1] + "X", "营业收入": "-3000万", "所在板块": "虎丘区",
+        "企业名称": "甲", "统一社会信用代码": CODE[:-1] + "X", "营业收入": "-3000万", "所在板块": "浦东新区",
         "成立日期": "1990-13-45", "资质": "高新技术企业、专精特心", "职工人数": "2.5",
         "是否外资企业": "也许"}, COMPANY))
     by_column = {e.column: e for e in errors}
@@ -245,8 +247,8 @@ def test_every_problem_of_a_row_names_row_column_value_and_what_was_expected() -
     assert by_column["营业收入"].value == "-3000万"
     assert by_column["营业收入"].message == "（营业收入）金额不能为负数"
     district = by_column["所在板块"]
-    assert district.value == "虎丘区"
-    assert "取值 '虎丘区' 无效" in district.message and "苏州工业园区" in district.message
+    assert district.value == "浦东新区"
+    assert "取值 '浦东新区' 无效" in district.message and "苏州工业园区" in district.message
     code = by_column["统一社会信用代码"]
     assert "校验位错误" in code.message and code.value == CODE[:-1] + "X"
 

@@ -101,7 +101,8 @@ def test_a_row_with_cells_beyond_the_header_is_a_row_problem(tmp_path: Path) -> 
     path = tmp_path / "wide.csv"
     path.write_text("姓名,学历\n张三,博士,备注\n李四,硕士,\n王五\n", encoding="utf-8")
     rows = read(path)[1]
-    assert rows[0].problem == "第 3 列有数据但没有列名（共 2 个列名）" and rows[0].cells == {}
+    assert rows[0].problem == "第 3 列有数据但没有列名（共 2 个列名）"
+    assert rows[0].cells == {"姓名": "张三", "学历": "博士"}  # kept to carry the office's own columns
     assert rows[1].problem is None and rows[1].cells == {"姓名": "李四", "学历": "硕士"}
     assert rows[2].cells == {"姓名": "王五", "学历": None}
 
@@ -167,11 +168,10 @@ def test_xlsx_rows_with_typed_cells(tmp_path: Path) -> None:
 
 
 def test_xlsx_a_cell_beyond_the_last_header_is_a_row_problem(tmp_path: Path) -> None:
-    # The sheet's rows are padded to its widest row, the header row too.
     path = xlsx(tmp_path / "wide.xlsx", [["姓名", "学历"], ["张三", "博士"], ["李四", "硕士", "备注"]])
     rows = read(path)[1]
     assert rows[0].problem is None and rows[0].cells == {"姓名": "张三", "学历": "博士"}
-    assert rows[1].problem == "第 3 列有数据但没有列名（共 3 个列名）"
+    assert rows[1].problem == "第 3 列有数据但没有列名（共 2 个列名）"
 
 
 def test_a_damaged_xlsx_cannot_be_read(tmp_path: Path) -> None:
@@ -289,7 +289,13 @@ def test_csv_output_never_starts_a_cell_with_a_formula(tmp_path: Path) -> None:
     with Writer(path) as writer:
         writer.start("结果", ["名称", "金额"])
         writer.write(["=HYPERLINK(\"http://x\")", 5])
-        writer.write(["@SUM(A1)", "+1"])
-    rows = list(csv.reader(path.open(encoding="utf-8-sig")))
+        writer.write(["@SUM(A1)", "+1+1"])
+        writer.write(["-2+3+cmd|' /C calc'!A0", "\t=1"])
+        writer.write(["\r=1", Decimal("-5")])
+        writer.write(["-5", -3])  # a plain number cannot run anything and is left alone
+    rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
     assert rows[1] == ["'=HYPERLINK(\"http://x\")", "5"]
-    assert rows[2] == ["'@SUM(A1)", "'+1"]
+    assert rows[2] == ["'@SUM(A1)", "'+1+1"]
+    assert rows[3] == ["'-2+3+cmd|' /C calc'!A0", "'\t=1"]
+    assert rows[4] == ["'\r=1", "-5"]
+    assert rows[5] == ["-5", "-3"]

@@ -74,9 +74,11 @@ def test_the_help_sheet_lists_every_input_field(tmp_path: Path, kind: str) -> No
     assert book.sheetnames[1] == "填写说明"
     rows = list(book["填写说明"].iter_rows(values_only=True))
     assert rows[0] == ("列名", "字段名", "填写要求", "示例")
+    assert rows[-1][0] == "示例" and "跳过" in rows[-1][2]  # the example marker column
+    rows = rows[:-1]
     assert sorted(r[1] for r in rows[1:]) == sorted(input_fields(kind))
     header_row = [c.value for c in book.worksheets[0][1]]
-    assert [r[0] for r in rows[1:]] == header_row  # same columns, same order
+    assert [r[0] for r in rows[1:]] + ["示例"] == header_row  # same columns, same order
     by_field = {r[1]: r for r in rows[1:]}
     assert by_field["name"][2] == "必填"
     if kind == "talent":
