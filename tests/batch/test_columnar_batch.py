@@ -94,7 +94,8 @@ def test_parquet_in_and_out_equals_csv(tmp_path: Path, calc: Calculator) -> None
     table.write_parquet(tmp_path / "in.parquet")
     screen_table(source, tmp_path / "out.csv", as_of=AS_OF, calculator=calc)
     result = screen_table(tmp_path / "in.parquet", tmp_path / "out.parquet", as_of=AS_OF, calculator=calc)
-    assert result.outputs == [tmp_path / "out.parquet", tmp_path / "out.summary.parquet"]
+    assert result.outputs == [tmp_path / "out.parquet", tmp_path / "out.summary.parquet",
+                              tmp_path / "out.errors.parquet"]
     with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as handle:
         expected = list(csv.reader(handle))
     got = read_rows(tmp_path / "out.parquet")
