@@ -43,9 +43,6 @@ from .tabular import InputRow, JsonLine, table_format
 CHUNK_ROWS = 256
 #: The columnar engine decides a chunk at once: larger chunks spread its fixed cost...
 COLUMNAR_CHUNK_ROWS = 4096
-#: ...but with worker processes the writing process waits for the oldest chunk: smaller
-#: chunks keep the workers busy meanwhile.
-COLUMNAR_WORKER_CHUNK_ROWS = 1024
 #: With the columnar engine, worker processes start only for tables of more chunks than this
 #: (each spawned worker loads and compiles the rules first: about two seconds here).
 SPAWN_AFTER_CHUNKS = 16
@@ -339,9 +336,13 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
     columnar engine screens again row by row (default ``columnar.VERIFY_RATE``)."""
     if engine not in ENGINES:
         raise ValueError(f"engine 应为 {' 或 '.join(ENGINES)}，而不是 {engine!r}")
+    if workers > 1:
+        # Worker processes screen row by row: columnar workers must be spawned (Polars does
+        # not survive a fork) and each compiles the rules again; measured slower than
+        # forked row-by-row workers (docs/performance.md).
+        engine = "rows"
     if not chunk_rows:
-        chunk_rows = CHUNK_ROWS if engine == "rows" else (
-            COLUMNAR_CHUNK_ROWS if workers <= 1 else COLUMNAR_WORKER_CHUNK_ROWS)
+        chunk_rows = CHUNK_ROWS if engine == "rows" else COLUMNAR_CHUNK_ROWS
     rate = columnar.VERIFY_RATE if verify_rate is None else verify_rate
     with interruptible():
         return _screen_table(source, target, rules, as_of, kind, clauses, workers, progress,
