@@ -14,10 +14,11 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 from ..base.errors import ProfileError
 from .tabular import InputRow, JsonLine, Table, Writer, open_table
@@ -34,6 +35,9 @@ def is_parquet(path: Path) -> bool:
 
 def open_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Table:
     """Open a Parquet file as an input table; ``ProfileError`` if it cannot be read."""
+    import pyarrow as pa  # imported when used: it starts threads, and batches fork workers
+    import pyarrow.parquet as pq
+
     if not path.is_file():
         raise ProfileError(f"{path}：文件不存在")
     try:
@@ -114,6 +118,9 @@ class ParquetWriter:
 
     def start(self, sheet: str, header: Sequence[str], widths: dict[str, int] | None = None) -> None:
         del sheet, widths
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._header = tuple(header)
         self._schema = pa.schema([(h, pa.int64() if h in INTEGER_COLUMNS else pa.string())
@@ -128,6 +135,8 @@ class ParquetWriter:
             self._flush()
 
     def _flush(self) -> None:
+        import pyarrow as pa
+
         if not self._rows or self._writer is None:
             return
         columns = list(zip(*self._rows, strict=True))
@@ -168,5 +177,7 @@ def open_output(path: Path, source: Path | None = None) -> Writer | ParquetWrite
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """Every row of a Parquet file as a dict (for tests and for merging results)."""
+    import pyarrow.parquet as pq
+
     rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
     return rows

@@ -31,7 +31,6 @@ from ..profiles.models import profile_values
 from ..profiles.values import is_blank, shown
 from ..results.calculator import Calculator
 from ..results.screening import Hit
-from . import columnar
 from .columns import CellError, Columns, header_score, identity, parse_row, resolve
 from .gaps import gap
 from .layout import RowFormatter, RowResult
@@ -71,7 +70,7 @@ class Job:
     #: "columnar" (chunks decided at once) or "rows" (one row at a time)
     engine: str = "rows"
     #: with the columnar engine, the share of rows screened again row by row and compared
-    verify_rate: float = columnar.VERIFY_RATE
+    verify_rate: float = 0.01
 
     @property
     def formatter(self) -> RowFormatter:
@@ -135,6 +134,8 @@ def _columnar(calculator: Calculator, job: Job, rows: Sequence[InputRow],
               cache: dict[tuple[str, ...], Columns | str]) -> list[RowResult]:
     """``batch.columnar`` for the rows it can take, ``_screen_row`` for the others; then
     what the row path adds to a screened row (notes, carried columns, gaps)."""
+    from . import columnar  # Polars starts threads: imported only when used, before no fork
+
     screener = columnar.screener_for(calculator, job.as_of, job.clauses, job.verify_rate)
 
     def own_columns(row: InputRow) -> Columns | None:
@@ -343,7 +344,11 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
         engine = "rows"
     if not chunk_rows:
         chunk_rows = CHUNK_ROWS if engine == "rows" else COLUMNAR_CHUNK_ROWS
-    rate = columnar.VERIFY_RATE if verify_rate is None else verify_rate
+    if verify_rate is None and engine == "columnar":
+        from . import columnar  # Polars starts threads: imported only when used, before no fork
+
+        verify_rate = columnar.VERIFY_RATE
+    rate = 0.0 if verify_rate is None else verify_rate
     with interruptible():
         return _screen_table(source, target, rules, as_of, kind, clauses, workers, progress,
                              calculator, chunk_rows, sheet, header_row, keep, engine, rate)
