@@ -27,7 +27,7 @@ from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.base.errors import ProfileError
 from calculator.base.money import format_money
 from calculator.batch.outputs import Terminated
-from calculator.batch.run import BatchResult, screen_table
+from calculator.batch.run import ENGINES, BatchResult, screen_table
 from calculator.batch.template import write_template
 from calculator.profiles.models import PROFILE_KIND_LABELS
 from calculator.profiles.writing import (
@@ -44,7 +44,7 @@ from calculator.results.amounts import describe
 from calculator.results.calculator import package_version
 from calculator.results.describe import clause_support, condition_lines, select_clauses
 from calculator.results.interview import SKIP, Interview, Question
-from calculator.results.report import STATUS_LABELS, ClauseResult
+from calculator.results.report import STATUS_LABELS, ClauseResult, Detail
 from calculator.rules.citations import verify
 from calculator.rules.linting import lint
 from calculator.rules.loading import scope_text
@@ -507,9 +507,10 @@ def _render_facts(summary: Summary) -> None:
             _id_line(clause_id, 5)
 
 
-def _evaluate(profile: Path, when: date, rules: Path | None) -> tuple[Calculator, Report]:
+def _evaluate(profile: Path, when: date, rules: Path | None,
+              detail: Detail = "shown") -> tuple[Calculator, Report]:
     calc = Calculator.load(rules)
-    return calc, calc.evaluate(load_profile(profile), as_of=when)
+    return calc, calc.evaluate(load_profile(profile), as_of=when, detail=detail)
 
 
 @app.command()
@@ -523,11 +524,13 @@ def check(
         "--report", help="另存一份报告：.html（可打印的网页）或 .xlsx（表格）", dir_okay=False,
         metavar="报告文件")] = None,
     json: Annotated[bool, typer.Option("--json", help="输出 JSON 报告")] = False,
+    full: Annotated[bool, typer.Option(
+        "--full", help="为每个条款写出全部理由（默认不符合的条款只给第一个不满足的条件）")] = False,
     rules: RulesOption = None,
 ) -> None:
     """自查：先给出结论（确定可得、最高可达、还缺哪些信息），再列出每一项支持、金额与政策原文。"""
     when = _as_of(as_of)
-    calc, report = _run(lambda: _evaluate(profile, when, rules))
+    calc, report = _run(lambda: _evaluate(profile, when, rules, "full" if full else "shown"))
     if json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
@@ -552,7 +555,7 @@ def explain(
     def evaluate() -> ClauseResult:
         calc = Calculator.load(rules)
         rule = calc.bundle.resolve(clause_id)
-        report = calc.evaluate(load_profile(profile), as_of=when)
+        report = calc.evaluate(load_profile(profile), as_of=when, detail="full")
         try:
             return report.result(rule.id)
         except KeyError:
@@ -828,10 +831,10 @@ def _render_batch(result: BatchResult) -> None:
 
 @app.command()
 def screen(
-    source: Annotated[Path, typer.Argument(help="申请人表格：.xlsx、.csv 或 .jsonl，列名用中文或字段名",
-                                           dir_okay=False)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="结果文件：.xlsx、.csv 或 .jsonl",
-                                         dir_okay=False)],
+    source: Annotated[Path, typer.Argument(
+        help="申请人表格：.xlsx、.csv、.jsonl 或 .parquet，列名用中文或字段名（--dask 时为分区目录）")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="结果文件：.xlsx、.csv、.jsonl 或 .parquet（--dask 时为输出目录）")],
     clause: Annotated[list[str] | None, typer.Option(
         "--clause", help="只看这些条款（编号或标题中的词语，可重复），并按接近程度列出符合或接近符合的申请人",
         metavar="条款")] = None,
@@ -844,6 +847,11 @@ def screen(
         "--header-row", min=1, help="列名所在的行号（默认：在前 20 行中自动查找）")] = None,
     keep: Annotated[str | None, typer.Option(
         "--keep", help="原样带到输出的列，逗号分隔（默认：所有非档案字段的列）")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="columnar：成批按列判定（默认）；rows：逐行判定", metavar="<引擎>")] = "columnar",
+    dask: Annotated[str | None, typer.Option(
+        "--dask", help="在 Dask 集群上筛查：tcp://主机:8786，或 local（本机两个工作进程）",
+        metavar="<地址>")] = None,
     as_of: AsOfOption = None,
     rules: RulesOption = None,
 ) -> None:
@@ -852,17 +860,27 @@ def screen(
     if kind is not None and kind not in ("company", "talent"):
         err.print(Text("错误：", style="bold red") + Text(f"--kind 应为 company 或 talent，实际为 {kind!r}"))
         raise typer.Exit(2)
+    if engine not in ENGINES:
+        err.print(Text("错误：", style="bold red")
+                  + Text(f"--engine 应为 {' 或 '.join(ENGINES)}，实际为 {engine!r}"))
+        raise typer.Exit(2)
     kept = [k.strip() for k in keep.replace("，", ",").split(",") if k.strip()] if keep is not None else None
     calc = _run(lambda: Calculator.load(rules))
     # --clause takes an id or words of a title (世界500强), as explain does.
     chosen = _run(lambda: [calc.bundle.resolve(c).id for c in clause]) if clause else None
+    if dask is not None:
+        from calculator.batch.distributed import screen_dataset  # imports Dask only when asked
+
+        _render_batch(_run(lambda: screen_dataset(source, output, address=dask, rules=rules, as_of=when,
+                                                  kind=kind, clauses=chosen, calculator=calc)))
+        return
     try:
         with ExitStack() as stack:
             progress = _progress_reporter(stack)
             result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
                                                clauses=chosen, workers=workers,
                                                progress=progress, calculator=calc, sheet=sheet,
-                                               header_row=header_row, keep=kept))
+                                               header_row=header_row, keep=kept, engine=engine))
     except (KeyboardInterrupt, Terminated):
         err.print(Text("已中断：", style="bold red") + Text("原有的结果文件未改动，临时文件已删除"))
         raise typer.Exit(130) from None

@@ -72,11 +72,12 @@ def write_input(path: Path, kind: str, rows: Iterable[dict[str, Any]]) -> None:
 
 
 def full_path(calculator: Calculator, source: Path, rules: Path | None, workers: int,
-              progress: Callable[[int, int | None], None] | None = None) -> list[frozenset[str]]:
+              progress: Callable[[int, int | None], None] | None = None,
+              engine: str = "rows") -> list[frozenset[str]]:
     """screen_table: read the CSV, parse and check every row, screen, write JSONL."""
-    target = source.with_name(f"out-{workers}.jsonl")
+    target = source.with_name(f"out-{workers}-{engine}.jsonl")
     screen_table(source, target, rules=rules, as_of=AS_OF, workers=workers,
-                 calculator=calculator, progress=progress)
+                 calculator=calculator, progress=progress, engine=engine)
     with target.open(encoding="utf-8") as handle:
         return [frozenset(h["clause_id"] for h in json.loads(line)["eligible"]) for line in handle]
 
@@ -141,7 +142,7 @@ def timed(label: str, count: int, base_seconds: float | None, action: Callable[[
     result = action()
     seconds = time.perf_counter() - start
     ratio = "" if base_seconds is None else f"{seconds / base_seconds:6.2f}×"
-    print(f"  {label:<34} {count / seconds:9.0f} 个/秒 {seconds / count * 1e6:9.1f} µs/个  "
+    print(f"  {label:<38} {count / seconds:9.0f} 个/秒 {seconds / count * 1e6:9.1f} µs/个  "
           f"{ratio:>8}  峰值内存 {peak_mib():7.1f} MiB", flush=True)
     return result, seconds
 
@@ -161,15 +162,19 @@ def case(title: str, calculator: Calculator, rules: Path | None, kind: str, coun
     print(f"  平均每个档案符合 {hits / count:.2f} 条")
     checks = [
         ("(a) Calculator.screen（含解释）", lambda: screened(calculator, profiles)),
-        ("(a) 完整路径 CSV→JSONL，1 进程", lambda: full_path(calculator, source, rules, 1)),
-        ("(a) 完整路径 CSV→JSONL，2 进程", lambda: full_path(calculator, source, rules, 2)),
+        ("(a) 完整路径 CSV→JSONL，逐行，1 进程", lambda: full_path(calculator, source, rules, 1)),
+        ("(a) 完整路径 CSV→JSONL，逐行，2 进程", lambda: full_path(calculator, source, rules, 2)),
+        ("(c) 完整路径 CSV→JSONL，列式，1 进程",
+         lambda: full_path(calculator, source, rules, 1, engine="columnar")),
+        ("(c) 完整路径 CSV→JSONL，列式，2 进程",
+         lambda: full_path(calculator, source, rules, 2, engine="columnar")),
     ]
     for label, action in checks:
         got, _ = timed(label, count, base, action)
         if got != expected:
             wrong = sum(a != b for a, b in zip(got, expected, strict=True))
             sys.exit(f"结果不一致：{label} 与基线有 {wrong} 个档案的符合条款不同")
-    print("  (a) 与 (b) 的符合条款完全一致")
+    print("  (a)、(c) 与 (b) 的符合条款完全一致")
 
 
 def memory_run(calculator: Calculator, rows: int, work: Path, seed: int) -> None:

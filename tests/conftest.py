@@ -37,6 +37,13 @@ def calc() -> Calculator:
     return shipped_calculator()
 
 
+@pytest.fixture(autouse=True)
+def _verify_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In tests the columnar batch engine screens every row again row by row and stops on
+    any difference, so every batch test is also a differential test of the two paths."""
+    monkeypatch.setattr("calculator.batch.columnar.VERIFY_RATE", 1.0)
+
+
 class ScenarioFailure(Exception):
     pass
 

@@ -196,7 +196,8 @@ ALLOWED = {"policycalc", "YAML", "JSON", "Schema", "HTTP", "POST", "company", "t
            "template", "schema", "serve", "list", "show", "validate", "verify", "citations", "lint",
            "ask", "init", "funding", "global500", "sources", "source", "document", "host", "port",
            "workers", "clause", "kind", "output", "as", "of", "json", "all", "target", "support",
-           "search", "example", "force", "id", "pdf", "xls"}
+           "search", "example", "force", "id", "pdf", "xls", "parquet", "columnar", "rows", "Dask",
+           "local", "tcp"}
 
 
 def _english(text: str) -> set[str]:

@@ -10,6 +10,7 @@ separate processes (the rules engine holds the GIL), and results are written in 
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sqlite3
@@ -34,10 +35,17 @@ from .columns import CellError, Columns, header_score, identity, parse_row, reso
 from .gaps import gap
 from .layout import RowFormatter, RowResult
 from .outputs import interruptible
+from .parquet import is_parquet, open_input, open_output
 from .summary import Summary
-from .tabular import InputRow, JsonLine, Writer, open_table, table_format
+from .tabular import InputRow, JsonLine, table_format
 
 CHUNK_ROWS = 256
+#: The columnar engine decides a chunk at once: larger chunks spread its fixed cost...
+COLUMNAR_CHUNK_ROWS = 4096
+#: With the columnar engine, worker processes start only for tables of more chunks than this
+#: (each spawned worker loads and compiles the rules first: about two seconds here).
+SPAWN_AFTER_CHUNKS = 16
+ENGINES = ("columnar", "rows")
 #: A chunk of rows is also cut at this many characters, so that rows near the size limit
 #: do not pile up in memory (256 rows of 1 MiB would).
 CHUNK_CHARS = 4 << 20
@@ -59,6 +67,10 @@ class Job:
     structured: bool = False
     #: input columns carried to the output unchanged
     passthrough: tuple[str, ...] = ()
+    #: "columnar" (chunks decided at once) or "rows" (one row at a time)
+    engine: str = "rows"
+    #: with the columnar engine, the share of rows screened again row by row and compared
+    verify_rate: float = 0.01
 
     @property
     def formatter(self) -> RowFormatter:
@@ -112,8 +124,39 @@ def screen_rows(calculator: Calculator, job: Job, rows: Sequence[InputRow],
                 cache: dict[tuple[str, ...], Columns | str]) -> list[RowResult]:
     """Screen some rows; every row gives exactly one result, formatted for output."""
     formatter = job.formatter
+    if job.engine == "columnar":
+        return [_formatted(row, formatter, job.structured) for row in _columnar(calculator, job, rows, cache)]
     return [_formatted(_screen_row(calculator, job, row, cache), formatter, job.structured)
             for row in rows]
+
+
+def _columnar(calculator: Calculator, job: Job, rows: Sequence[InputRow],
+              cache: dict[tuple[str, ...], Columns | str]) -> list[RowResult]:
+    """``batch.columnar`` for the rows it can take, ``_screen_row`` for the others; then
+    what the row path adds to a screened row (notes, carried columns, gaps)."""
+    from . import columnar  # Polars starts threads: imported only when used, before no fork
+
+    screener = columnar.screener_for(calculator, job.as_of, job.clauses, job.verify_rate)
+
+    def own_columns(row: InputRow) -> Columns | None:
+        keys = tuple(k for k in row.cells if k not in job.passthrough)
+        found = _columns_for(keys, job.kind, cache)
+        return None if isinstance(found, str) or found.unknown or found.example_column else found
+
+    def takes(row: InputRow) -> bool:
+        example = job.columns.example_column if job.columns is not None else None
+        return not (example and not is_blank(row.cells.get(example)))
+
+    def finish(row: InputRow, result: RowResult, values: dict[str, Any]) -> RowResult:
+        gaps: tuple[tuple[str, float], ...] = ()
+        if job.clauses and result.screening is not None and result.screening.near_misses:
+            gaps = tuple((hit.clause_id, gap(calculator.bundle.clause(hit.clause_id).condition, values))
+                         for hit in result.screening.near_misses)
+        return replace(result, notes=row.notes,
+                       passthrough=tuple(row.cells.get(c) for c in job.passthrough), gaps=gaps)
+
+    return screener.chunk(rows, job.columns, own_columns,
+                          lambda row: _screen_row(calculator, job, row, cache), takes, finish)
 
 
 def _formatted(row: RowResult, formatter: RowFormatter, structured: bool) -> RowResult:
@@ -277,8 +320,9 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
                  as_of: date | None = None, kind: str | None = None,
                  clauses: Collection[str] | None = None, workers: int = 1,
                  progress: Progress | None = None, calculator: Calculator | None = None,
-                 chunk_rows: int = CHUNK_ROWS, sheet: str | None = None,
-                 header_row: int | None = None, keep: Sequence[str] | None = None) -> BatchResult:
+                 chunk_rows: int | None = None, sheet: str | None = None,
+                 header_row: int | None = None, keep: Sequence[str] | None = None,
+                 engine: str = "columnar", verify_rate: float | None = None) -> BatchResult:
     """Screen every row of ``source`` and write ``target`` (format by extension).
 
     Outputs replace the previous ones only when all are complete: any error or interruption
@@ -286,19 +330,38 @@ def screen_table(source: Path, target: Path, *, rules: Path | None = None,
     every column that is no profile field). Raises ``ProfileError`` only when ``source``
     cannot be read or interpreted at all (or ``target`` is ``source``), ``OutputError``
     when the output cannot be written, and ``RuleFileError`` for unknown clause ids or rules
-    that do not load."""
+    that do not load.
+
+    ``engine``: "columnar" decides chunks of rows at once (``batch.columnar``), "rows" one
+    row at a time; both give the same output. ``verify_rate``: the share of rows the
+    columnar engine screens again row by row (default ``columnar.VERIFY_RATE``)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine 应为 {' 或 '.join(ENGINES)}，而不是 {engine!r}")
+    if workers > 1:
+        # Worker processes screen row by row: columnar workers must be spawned (Polars does
+        # not survive a fork) and each compiles the rules again; measured slower than
+        # forked row-by-row workers (docs/performance.md).
+        engine = "rows"
+    if not chunk_rows:
+        chunk_rows = CHUNK_ROWS if engine == "rows" else COLUMNAR_CHUNK_ROWS
+    if verify_rate is None and engine == "columnar":
+        from . import columnar  # Polars starts threads: imported only when used, before no fork
+
+        verify_rate = columnar.VERIFY_RATE
+    rate = 0.0 if verify_rate is None else verify_rate
     with interruptible():
         return _screen_table(source, target, rules, as_of, kind, clauses, workers, progress,
-                             calculator, chunk_rows, sheet, header_row, keep)
+                             calculator, chunk_rows, sheet, header_row, keep, engine, rate)
 
 
 def _screen_table(source: Path, target: Path, rules: Path | None, as_of: date | None,
                   kind: str | None, clauses: Collection[str] | None, workers: int,
                   progress: Progress | None, calculator: Calculator | None, chunk_rows: int,
                   sheet: str | None, header_row: int | None,
-                  keep: Sequence[str] | None) -> BatchResult:
-    table_format(source)
-    writer = Writer(target, source)  # refuses target == source before anything is read
+                  keep: Sequence[str] | None, engine: str, rate: float) -> BatchResult:
+    if not is_parquet(source):
+        table_format(source)
+    writer = open_output(target, source)  # refuses target == source before anything is read
     calculator = calculator or Calculator.load(rules)
     as_of = as_of or date.today()
     selected = frozenset(clauses) if clauses else None
@@ -307,7 +370,7 @@ def _screen_table(source: Path, target: Path, rules: Path | None, as_of: date | 
     result = BatchResult()
     store = _Store()
     try:
-        with open_table(source, sheet=sheet, header_row=header_row,
+        with open_input(source, sheet=sheet, header_row=header_row,
                         header_score=header_score(kind)) as table, writer:
             columns = None
             if table.headers:
@@ -322,7 +385,7 @@ def _screen_table(source: Path, target: Path, rules: Path | None, as_of: date | 
                 result.unknown_columns = {h: hint for h, hint in columns.unknown.items()
                                           if h not in carried}
             result.passthrough = carried
-            job = Job(rules, as_of, kind, selected, columns, writer.structured, carried)
+            job = Job(rules, as_of, kind, selected, columns, writer.structured, carried, engine, rate)
             formatter = job.formatter
             kinds = [columns.kind] if columns and columns.kind and not columns.kind_column else None
             summary = Summary(calculator.bundle, as_of, selected, kinds)
@@ -380,7 +443,14 @@ ERROR_WIDTHS = {"行号": 7, "列": 16, "值": 24, "问题": 60, "应填": 40}
 
 def _results(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers: int,
              chunk_rows: int) -> Iterator[RowResult]:
-    chunks = _chunks(rows, chunk_rows)
+    chunks: Iterator[list[InputRow]] = _chunks(rows, chunk_rows)
+    if workers > 1 and job.engine == "columnar":
+        # Spawned workers each compile the rules before their first row: a table screened
+        # sooner than that stays in this process.
+        first = list(itertools.islice(chunks, SPAWN_AFTER_CHUNKS))
+        if len(first) < SPAWN_AFTER_CHUNKS:
+            workers = 1
+        chunks = itertools.chain(first, chunks)
     if workers <= 1:
         cache: dict[tuple[str, ...], Columns | str] = {}
         for chunk in chunks:
@@ -389,9 +459,16 @@ def _results(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
     # Forking lets workers start with the compiled rules instead of compiling their own,
     # but is only safe while no other thread could be holding the engine's lock (a backend
     # calling this from a request thread); otherwise workers are spawned fresh.
-    fork = threading.active_count() == 1 and "fork" in get_all_start_methods()
+    # Polars' thread pool does not survive a fork: columnar workers are always spawned.
+    fork = (threading.active_count() == 1 and "fork" in get_all_start_methods()
+            and job.engine != "columnar")
     if fork:
         _worker["calculator"] = calculator
+    # Each columnar worker evaluates on one thread: the workers are the parallelism, and a
+    # thread pool per worker would only fight over the same cores (inherited at spawn).
+    threads = os.environ.get("POLARS_MAX_THREADS")
+    if job.engine == "columnar" and threads is None:
+        os.environ["POLARS_MAX_THREADS"] = "1"
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork" if fork else "spawn"),
                                initializer=_start_worker, initargs=(job, os.getpid()))
     finished = False
@@ -406,6 +483,8 @@ def _results(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
         finished = True
     finally:
         _worker.clear()
+        if job.engine == "columnar" and threads is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
         if finished:
             pool.shutdown(wait=True)
         else:  # interrupted: the workers' rows are not wanted

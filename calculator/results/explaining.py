@@ -13,6 +13,7 @@ from ..profiles.absent import NONE
 from ..profiles.fields import FIELDS, FieldSpec
 from ..profiles.models import OUTSIDE_SUZHOU
 from ..rules.conditions import Leaf, Named, Node, Not, Outcome, leaf_outcome
+from .building import built
 from .report import Reason
 
 OP_SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
@@ -104,16 +105,23 @@ def _explain(leaf: Leaf, negated: bool, definition: str | None,
     return outcome, need, f"{MARKS[outcome]} {text}"
 
 
-def reasons(node: Node | None, values: Mapping[str, Any]) -> list[Reason]:
+def reasons(node: Node | None, values: Mapping[str, Any], first_failed: bool = False) -> list[Reason]:
+    """Every comparison of the tree, explained; with ``first_failed``, only the first one
+    that fails (what an ineligible clause shows unless the full reasoning is asked for).
+    Built without re-validation: every field is typed here already."""
     out: list[Reason] = []
     for leaf, negated, definition in _walk(node):
+        if first_failed and leaf_outcome(leaf, values) is not (Outcome.MET if negated else Outcome.FAILED):
+            continue  # only the failed comparison is worded
         spec = leaf.field
         actual = values.get(spec.name)
         outcome, need, text = _explain(leaf, negated, definition, values)
-        out.append(Reason(field=spec.name, label=spec.label, op=leaf.op, expected=need,
-                          actual=None if actual is None else show(spec, actual),
-                          outcome=outcome.value, negated=negated, definition=definition,
-                          text=text))
+        out.append(built(
+            Reason,             field=spec.name, label=spec.label, op=leaf.op, expected=need,
+            actual=None if actual is None else show(spec, actual), outcome=outcome.value,
+            negated=negated, definition=definition, text=text))
+        if first_failed:
+            break
     return out
 
 

@@ -19,6 +19,11 @@ STATUS_LABELS: dict[str, str] = {
     "eligible": "符合", "needs_info": "待补充信息", "ineligible": "不符合", "not_in_force": "未施行",
 }
 STATUS_ORDER = ("eligible", "needs_info", "ineligible", "not_in_force")
+#: How much reasoning a report carries: "shown" explains in full every clause a report
+#: shows (eligible, needs_info, near miss, not in force) and gives an ineligible clause
+#: its first failed requirement; "full" explains every comparison of every clause.
+Detail = Literal["shown", "full"]
+DETAILS: tuple[str, ...] = ("shown", "full")
 
 
 class _Out(BaseModel):
@@ -117,6 +122,8 @@ class Report(_Out):
     engine_version: str
     results: list[ClauseResult]
     totals: Totals
+    detail: Detail = Field("full", description="理由的详略：shown 只为展示的条款写出全部理由，"
+                           "不符合的条款只给第一个不满足的条件；full 为每个条款写出全部理由")
 
     def by_status(self, status: Status) -> list[ClauseResult]:
         return [r for r in self.results if r.status == status]

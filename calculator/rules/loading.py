@@ -49,6 +49,10 @@ from .schema import (
     ZoneScope,
 )
 
+#: A rule file of 7000 clauses is about 3 MiB: one file may be this large...
+MAX_RULE_FILE_BYTES = 16 * 1024 * 1024
+#: ...and all files of a bundle together this large.
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 ORDERED_OPS = ("<", "<=", ">", ">=")
 SET_OPS = ("contains", "contains_any", "contains_all")
 OP_TYPES: dict[str, tuple[str, ...]] = {
@@ -151,6 +155,9 @@ def load_bundle(directory: Path | str) -> Bundle:
     paths = bundle_files(root)
     if not paths:
         raise RuleFileError(f"规则目录 {root} 中没有 .yaml 规则文件")
+    total = sum(p.stat().st_size for p in paths)
+    if total > MAX_BUNDLE_BYTES:
+        raise RuleFileError(f"规则目录 {root} 的规则文件共 {total} 字节，超过上限 {MAX_BUNDLE_BYTES} 字节")
     problems: list[Problem] = []
     parsed: list[tuple[YamlDocument, RuleFile]] = []
     digest = hashlib.sha256()
@@ -159,7 +166,7 @@ def load_bundle(directory: Path | str) -> Bundle:
         display = str(path)
         digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
         try:
-            doc = read_file(path, display)
+            doc = read_file(path, display, MAX_RULE_FILE_BYTES)
         except ValueError as err:
             problems.append(err.args[0])
             continue

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 import anyio
 from anyio import to_thread
-from fastapi import FastAPI, Path, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -36,6 +36,7 @@ from ..base.errors import CalculatorError, EvaluationError, ProfileError, RuleFi
 from ..profiles.models import CompanyProfile, TalentProfile, check_past_facts
 from ..results.calculator import Calculator, package_version
 from ..results.describe import condition_lines
+from ..results.report import Detail
 from ..rules.loading import ClauseRule
 from ..rules.schema import TARGET_LABELS
 from . import docs_ui, metrics, web
@@ -181,9 +182,9 @@ async def _read(request: Request, limits: Limits, budget: _Budget, form: bool = 
     return b"".join(chunks)
 
 
-def _evaluate_body(calculator: Calculator, raw: bytes) -> bytes:
+def _evaluate_body(calculator: Calculator, raw: bytes, detail: Detail) -> bytes:
     profile, when = body.evaluate_request(body.decode_json(raw))
-    report = calculator.evaluate(profile, when)
+    report = calculator.evaluate(profile, when, detail)
     metrics.EVALUATIONS.labels(profile.kind).inc()
     return report.model_dump_json().encode()
 
@@ -285,11 +286,13 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
             return outcome
 
     async def screen_part(profiles: Sequence[CompanyProfile | TalentProfile], as_of: date,
-                          separator: bytes, lead: bool) -> bytes:
+                          separator: bytes, lead: bool, detail: Detail) -> bytes:
         if screen_processes is not None:
-            part = await screen_processes.run(profiles, as_of, separator, lead, calculator.rules_version)
+            part = await screen_processes.run(profiles, as_of, separator, lead, calculator.rules_version,
+                                              detail)
         else:
-            part = await off_loop(partial(reports_bytes, calculator, profiles, as_of, separator, lead))
+            part = await off_loop(partial(reports_bytes, calculator, profiles, as_of, separator, lead,
+                                          detail))
         for profile in profiles:
             metrics.EVALUATIONS.labels(profile.kind).inc()
         return part
@@ -300,17 +303,20 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
 
     @app.post("/v1/evaluate", summary="评估一个档案", openapi_extra=_request_body("EvaluateRequest"),
               responses=_responses("Report", 400, 408, 413, 415, 422))
-    async def evaluate(request: Request) -> Response:
+    async def evaluate(request: Request, detail: Annotated[Detail, Query(
+            description="shown：不符合的条款只给第一个不满足的条件（默认）；"
+                        "full：每个条款的全部理由")] = "shown") -> Response:
         """请求体 `{"profile": {…}, "as_of": "YYYY-MM-DD"}`（as_of 可省略，默认服务器的今天）；
         返回与 `policycalc check --json` 相同的报告。"""
         raw = await _read(request, limits, budget)
-        return Response(await off_loop(partial(_evaluate_body, calculator, raw)),
+        return Response(await off_loop(partial(_evaluate_body, calculator, raw, detail)),
                         media_type="application/json")
 
     @app.post("/v1/screen", summary=f"批量评估（最多 {MAX_SCREEN_PROFILES} 个档案）",
               openapi_extra=_request_body("ScreenRequest"),
               responses=_responses("ScreenResponse", 400, 408, 413, 415, 422, 503))
-    async def screen(request: Request) -> Response:
+    async def screen(request: Request, detail: Annotated[Detail, Query(
+            description="shown（默认）或 full，同 /v1/evaluate")] = "shown") -> Response:
         """请求体 `{"profiles": [{…}, …], "as_of": "YYYY-MM-DD"}`；任何一个档案有错则整批拒绝，
         错误位置写作 `profiles[3].revenue`。回复边算边发：默认为 `{"reports": [...]}`，
         `Accept: application/x-ndjson` 时每行一份报告。同时处理的批量评估已满时返回 503。"""
@@ -327,7 +333,7 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
             ndjson = NDJSON in request.headers.get("accept", "")
             step = limits.screen_chunk
             separator = b"\n" if ndjson else b","
-            first = await screen_part(profiles[:step], as_of, separator, False)
+            first = await screen_part(profiles[:step], as_of, separator, False, detail)
         except BaseException:
             screens.leave()
             raise
@@ -336,7 +342,7 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
             yield first if ndjson else b'{"reports":[' + first
             for start in range(step, len(profiles), step):
                 try:
-                    yield await screen_part(profiles[start:start + step], as_of, separator, True)
+                    yield await screen_part(profiles[start:start + step], as_of, separator, True, detail)
                 except CalculatorError as err:
                     metrics.ERRORS.labels("evaluation").inc()
                     log.error("批量评估中途失败：%s", err)

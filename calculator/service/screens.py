@@ -26,16 +26,18 @@ from pathlib import Path
 from ..base.errors import EvaluationError, RuleFileError
 from ..profiles.models import CompanyProfile, TalentProfile
 from ..results.calculator import Calculator
+from ..results.report import Detail
 
 AnyProfile = CompanyProfile | TalentProfile
 log = logging.getLogger("policycalc.service")
 
 
 def reports_bytes(calculator: Calculator, profiles: Sequence[AnyProfile], as_of: date,
-                  separator: bytes, lead: bool) -> bytes:
+                  separator: bytes, lead: bool, detail: Detail = "shown") -> bytes:
     """The reports of ``profiles`` as JSON texts joined by ``separator`` (``lead``: one
     before the first too)."""
-    text = separator.join(r.model_dump_json().encode() for r in calculator.evaluate_many(profiles, as_of))
+    reports = calculator.evaluate_many(profiles, as_of, detail)
+    text = separator.join(r.model_dump_json().encode() for r in reports)
     return separator + text if lead and text else text
 
 
@@ -67,14 +69,15 @@ def _ready() -> str:
     return _calculator.rules_version
 
 
-def _chunk(profiles: Sequence[AnyProfile], as_of: date, separator: bytes, lead: bool, version: str) -> bytes:
+def _chunk(profiles: Sequence[AnyProfile], as_of: date, separator: bytes, lead: bool, version: str,
+           detail: Detail) -> bytes:
     if _calculator is None:
         raise EvaluationError(f"批量评估进程无法加载规则：{_failure}")
     if _calculator.rules_version != version:
         # The rules on disk changed without a reload: never mix two rule sets in one reply.
         raise EvaluationError(f"批量评估进程的规则版本 {_calculator.rules_version} 与服务的 {version} 不同；"
                               "请更换规则（SIGHUP 或 POST /v1/admin/reload）后重试")
-    return reports_bytes(_calculator, profiles, as_of, separator, lead)
+    return reports_bytes(_calculator, profiles, as_of, separator, lead, detail)
 
 
 class ScreenProcesses:
@@ -106,9 +109,10 @@ class ScreenProcesses:
                                 f"工作进程为 {version}")
 
     async def run(self, profiles: Sequence[AnyProfile], as_of: date, separator: bytes, lead: bool,
-                  version: str) -> bytes:
+                  version: str, detail: Detail = "shown") -> bytes:
         try:
-            future = self._executor().submit(_chunk, list(profiles), as_of, separator, lead, version)
+            future = self._executor().submit(_chunk, list(profiles), as_of, separator, lead, version,
+                                             detail)
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             log.error("批量评估进程意外退出，已重新启动")
