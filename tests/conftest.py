@@ -7,6 +7,10 @@ is its own test item, reported as ``file::scenario name``.
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -18,6 +22,12 @@ import pytest
 from calculator import Calculator, parse_profile
 from calculator.base.money import parse_money
 from calculator.base.yamlio import Document, read_file
+
+# Every load in the suite (and in the commands it runs) goes through a bundle cache of its
+# own: never the user's, and every bundle after the first load of a corpus is a cached one.
+_CACHE = tempfile.mkdtemp(prefix="policycalc-test-cache-")
+atexit.register(shutil.rmtree, _CACHE, True)
+os.environ["POLICYCALC_CACHE"] = _CACHE
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

@@ -106,17 +106,40 @@ def _walk(loader: Any, node: yaml.Node, path: Location) -> Any:
 
 
 class Document:
-    """Parsed data plus the line of each key path."""
+    """Parsed data plus the line of each key path.
 
-    def __init__(self, data: Any, lines: dict[Location, int], source: str) -> None:
+    A document read with ``positions=N`` recorded the lines of key paths up to N long
+    only; the first question about a deeper path (which only an error message asks) reads
+    the text again with every position."""
+
+    def __init__(self, data: Any, lines: dict[Location, int], source: str,
+                 text: str | None = None, depth: int | None = None) -> None:
         self.data = data
-        self.lines = lines
+        self._lines = lines
         self.source = source
+        self._text = text
+        self._depth = depth if text is not None else None
+
+    @property
+    def lines(self) -> dict[Location, int]:
+        self._complete()
+        return self._lines
+
+    def _complete(self) -> None:
+        if self._depth is None:
+            return
+        assert self._text is not None
+        full = _parse_fast(self._text, self.source)
+        assert full is not None  # the same text parsed before
+        self._lines, self._depth, self._text = full._lines, None, None
 
     def line_of(self, path: Sequence[str | int]) -> int | None:
         """The line of the deepest recorded prefix of ``path``."""
+        if self._depth is not None and len(path) > self._depth:
+            self._complete()
+        lines = self._lines
         for end in range(len(path), -1, -1):
-            line = self.lines.get(tuple(path[:end]))
+            line = lines.get(tuple(path[:end]))
             if line is not None:
                 return line
         return None
@@ -125,29 +148,93 @@ class Document:
         return Problem(message, self.source, self.line_of(path), format_path(path))
 
 
-def _parse_fast(text: str, source: str) -> Document | None:
-    """The document by libyaml, or ``None`` when the Python parser must take the text."""
+_STR = "tag:yaml.org,2002:str"
+
+
+def _build(loader: Any, root: yaml.Node, depth: int | None, aliases: bool) -> Any:
+    """What ``_walk`` constructs, faster: plain scalars are taken as they are, positions are
+    recorded only for key paths up to ``depth`` long (all when ``None``), and shared nodes
+    (the C composer's aliases) are looked for only when the text has an anchor at all."""
+    lines = loader.lines
+    seen: set[int] = set()
+    constructors = loader.yaml_constructors
+    mapping_node, sequence_node = yaml.MappingNode, yaml.SequenceNode
+
+    def scalar(node: Any) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        try:
+            return constructors[tag](loader, node)
+        except KeyError:
+            raise _Retry from None
+        except ValueError:
+            return node.value  # as in ``_walk``: a date that is not one stays text
+
+    def build(node: Any, path: Location | None) -> Any:
+        if aliases:
+            if id(node) in seen:
+                raise _Retry
+            seen.add(id(node))
+        kind = type(node)
+        if kind is mapping_node:
+            result: dict[Any, Any] = {}
+            deeper = path is not None and (depth is None or len(path) < depth)
+            for key_node, value_node in node.value:
+                if key_node.tag != _STR:  # numbers, dates, merge keys...: the slow path decides
+                    raise _Retry
+                key = key_node.value
+                if key in result:
+                    raise _Retry
+                if deeper:
+                    assert path is not None
+                    child: Location | None = (*path, key)
+                    lines[child] = key_node.start_mark.line + 1
+                else:
+                    child = None
+                result[key] = build(value_node, child)
+            return result
+        if kind is sequence_node:
+            if path is not None and (depth is None or len(path) < depth):
+                items = []
+                for i, item in enumerate(node.value):
+                    at = (*path, i)
+                    lines.setdefault(at, item.start_mark.line + 1)
+                    items.append(build(item, at))
+                return items
+            return [build(item, None) for item in node.value]
+        return scalar(node)
+
+    lines[()] = root.start_mark.line + 1
+    return build(root, ())
+
+
+def _parse_fast(text: str, source: str, depth: int | None = None) -> Document | None:
+    """The document by libyaml, or ``None`` when the Python parser must take the text.
+    ``depth``: record positions of key paths up to this long only (see ``Document``)."""
     if _CLoader is None:
         return None
     loader = _FastLoader(text)
     try:
         root = loader.get_single_node()
-        data = None if root is None else _walk(loader, root, ())
+        data = None if root is None else _build(loader, root, depth, "&" in text)
     except (_Retry, _Error, yaml.YAMLError, ValueError, TypeError):
         return None
     finally:
         loader.dispose()
     if isinstance(data, str):  # a lone scalar may be a key written with a full-width colon
         return None
-    return Document(data, loader.lines, source)
+    return Document(data, loader.lines, source, text, depth)
 
 
-def parse_text(text: str, source: str) -> Document:
+def parse_text(text: str, source: str, positions: int | None = None) -> Document:
     """Parse YAML (or JSON, which this YAML reader accepts) text into a ``Document``.
+    ``positions``: record the lines of key paths up to this long while parsing, the rest
+    only if an error asks for them (a large rule file is read several times faster).
 
     Raises ``ValueError`` carrying a ``Problem`` in ``args[0]`` on malformed input.
     """
-    fast = _parse_fast(text, source)
+    fast = _parse_fast(text, source, positions)
     if fast is not None:
         return fast
     loader = _PositionLoader(text)
@@ -219,9 +306,11 @@ def explain_syntax(err: yaml.MarkedYAMLError, text: str) -> tuple[str, int | Non
     return "无法解析这一行（请检查缩进、冒号和引号）", at
 
 
-def read_file(path: Path, display: str | None = None, limit: int | None = None) -> Document:
+def read_file(path: Path, display: str | None = None, limit: int | None = None,
+              positions: int | None = None) -> Document:
     """Read and parse a UTF-8 YAML or JSON file; ``ValueError(Problem)`` on any failure.
-    ``limit``: the largest size accepted (default ``MAX_INPUT_BYTES``)."""
+    ``limit``: the largest size accepted (default ``MAX_INPUT_BYTES``); ``positions``:
+    see ``parse_text``."""
     source = display or str(path)
     limit = MAX_INPUT_BYTES if limit is None else limit
     try:
@@ -237,7 +326,7 @@ def read_file(path: Path, display: str | None = None, limit: int | None = None) 
         raise ValueError(Problem(_not_utf8(raw), source)) from None
     except OSError as err:
         raise ValueError(Problem(f"无法读取文件：{os_reason(err)}", source)) from None
-    return parse_text(text, source)
+    return parse_text(text, source, positions)
 
 
 def _not_utf8(raw: bytes) -> str:

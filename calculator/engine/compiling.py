@@ -2,7 +2,8 @@
 
 durable-rules turns every ``$or`` into separate matches that each fire, fails once about
 64 of them fire for one fact, and treats ``$iall`` over an empty array as false. So the
-engine never sees ``$or`` or arrays: each clause becomes its own disjunctive normal form
+engine never sees arrays, and sees ``$or`` only over values of one field (``in``), of
+which a fact can meet at most one: each clause becomes its own disjunctive normal form
 (bounded in size), one engine rule per conjunction, set fields become one 0/1 key per
 allowed value, and rules are packed into shards small enough that one fact can never
 fire too many rules of one shard. Only typed values reach the engine: money as integer
@@ -94,7 +95,12 @@ def _compared_dnf(leaf: Leaf, positive: bool) -> list[list[Atom]]:
     if op == "in":
         values = [engine_value(spec, v) for v in leaf.value]
         if positive:
-            return [[{key: v}] for v in values]
+            # One value of a field equals at most one of these, so an "$or" inside one
+            # rule never fires twice: one engine rule, not one per value (a third of the
+            # rules, and of the engine's memory, on a large corpus).
+            if len(values) == 1:
+                return [[{key: values[0]}]]
+            return [[{"$or": [{key: v} for v in values]}]]
         return [[{"$neq": {key: v}} for v in values]]
     value = engine_value(spec, leaf.value)
     negated = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ..base.errors import CalculatorError, ProfileError
-from ..engine.compiling import compile_bundle
+from ..engine.compiling import Shard, compile_bundle
 from ..engine.runner import Engine
 from ..profiles.models import CompanyProfile, TalentProfile, profile_values
 from ..profiles.reading import parse_profile
-from ..rules.loading import Bundle, ClauseRule, load_bundle, scope_text
+from ..rules.caching import cached
+from ..rules.loading import Bundle, ClauseRule, content_digest, load_bundle, scope_text
 from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS
 from .building import built
 from .deciding import Prepared, decide, missing_for, prepare
@@ -100,48 +101,80 @@ class _Compiled:
     citations: dict[str, CitationOut] = field(default_factory=dict)
 
 
-def _compile(bundle: Bundle) -> _Compiled:
+def _compile(bundle: Bundle, shards: list[Shard] | None = None) -> _Compiled:
     with _no_collection():
-        return _Compiled(bundle, Engine(compile_bundle(bundle)), prepare(bundle))
+        shards = compile_bundle(bundle) if shards is None else shards
+        return _Compiled(bundle, Engine(shards), prepare(bundle))
 
 
 @contextmanager
 def _no_collection() -> Iterator[None]:
     """Loading creates millions of objects and frees few: the cycle collector would walk
-    the growing heap again and again (a third of a 7000-clause load). Paused meanwhile."""
+    the growing heap again and again (a third of a 7000-clause load). Paused meanwhile;
+    afterwards what exists is moved out of its generations (``gc.freeze``), or the first
+    collection after loading would walk all of it once more (about a second for 7000
+    clauses). A bundle and what is compiled from it hold no reference cycles, so a replaced
+    one is still freed as soon as nothing refers to it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
             gc.enable()
 
 
-def _load(directory: str | Path) -> Bundle:
+#: Where compiled bundles are kept between runs: ``None`` (or ``True``) the default folder
+#: (``$POLICYCALC_CACHE``, else ``~/.cache/policycalc``), ``False`` none, or a folder.
+CacheOption = str | Path | bool | None
+
+
+def _load(directory: str | Path, cache: CacheOption) -> tuple[Bundle, list[Shard]]:
+    """The checked bundle and its engine shards, from the cache when the same files were
+    loaded before by the same code (see ``calculator.rules.caching``)."""
+    def build() -> tuple[Bundle, list[Shard]]:
+        bundle = load_bundle(directory)
+        return bundle, compile_bundle(bundle)
+
     with _no_collection():
-        return load_bundle(directory)
+        content = None if cache is False else content_digest(directory)
+        if content is None:  # not cached, or a folder that fails to load: its own error
+            return build()
+        return cached(Path(directory), content, cache, build, lambda value: _of(value, content))
+
+
+def _of(value: object, content: str) -> tuple[Bundle, list[Shard]] | None:
+    """``value`` if it is a bundle of these files with its shards."""
+    if (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Bundle)
+            and value[0].version == content[:16] and isinstance(value[1], list)
+            and all(isinstance(shard, Shard) for shard in value[1])):
+        return value
+    return None
 
 
 class Calculator:
     """A compiled rule bundle. Thread-safe: ``evaluate`` may be called from many threads,
     and ``reload`` may swap in new rules while they run."""
 
-    def __init__(self, bundle: Bundle) -> None:
-        self._current = _compile(bundle)
+    def __init__(self, bundle: Bundle, shards: list[Shard] | None = None) -> None:
+        self._current = _compile(bundle, shards)
 
     @classmethod
-    def load(cls, directory: str | Path | None = None) -> Calculator:
+    def load(cls, directory: str | Path | None = None, cache: CacheOption = None) -> Calculator:
         """Load, check and compile every rule file under ``directory`` (default: the
-        shipped corpus). Raises ``RuleFileError`` listing every problem."""
-        return cls(_load(shipped_rules() if directory is None else directory))
+        shipped corpus). Raises ``RuleFileError`` listing every problem. ``cache``: where
+        the checked bundle is kept between runs, keyed by the files' content and the
+        calculator's code (default folder ``$POLICYCALC_CACHE`` or ``~/.cache/policycalc``;
+        ``False``: read the files every time)."""
+        return cls(*_load(shipped_rules() if directory is None else directory, cache))
 
-    def reload(self, directory: str | Path | None = None) -> str:
+    def reload(self, directory: str | Path | None = None, cache: CacheOption = None) -> str:
         """Load and compile new rules, then swap them in as one step; returns the new rules
         version. Calls already running finish on the rules they started with. If the new
         rules fail to load (``RuleFileError``) nothing changes and the old rules keep
         serving."""
-        fresh = _compile(_load(shipped_rules() if directory is None else directory))
+        fresh = _compile(*_load(shipped_rules() if directory is None else directory, cache))
         # A single attribute store: readers see either the old or the new pair, never a mix.
         self._current = fresh
         return fresh.bundle.version

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar, Union
+from weakref import WeakKeyDictionary
 
 from ..profiles.absent import NONE
 from ..profiles.fields import FieldSpec
@@ -192,19 +193,27 @@ def _leaf_test(leaf: Leaf) -> Callable[[Any], bool]:
     expected, op = leaf.value, leaf.op
     if op in ("in", "contains_any", "contains_all"):
         expected = frozenset(expected)
-    tests: dict[str, Callable[[Any], bool]] = {
-        "==": lambda a: bool(a == expected),
-        "!=": lambda a: bool(a != expected),
-        "<": lambda a: bool(a < expected),
-        "<=": lambda a: bool(a <= expected),
-        ">": lambda a: bool(a > expected),
-        ">=": lambda a: bool(a >= expected),
-        "in": lambda a: a in expected,
-        "contains": lambda a: expected in a,
-        "contains_any": lambda a: not expected.isdisjoint(a),
-        "contains_all": lambda a: expected <= a,
-    }
-    return tests[op]
+    if op == "==":
+        return lambda a: bool(a == expected)
+    if op == "!=":
+        return lambda a: bool(a != expected)
+    if op == "<":
+        return lambda a: bool(a < expected)
+    if op == "<=":
+        return lambda a: bool(a <= expected)
+    if op == ">":
+        return lambda a: bool(a > expected)
+    if op == ">=":
+        return lambda a: bool(a >= expected)
+    if op == "in":
+        return lambda a: a in expected
+    if op == "contains":
+        return lambda a: expected in a
+    if op == "contains_any":
+        return lambda a: not expected.isdisjoint(a)
+    if op == "contains_all":
+        return lambda a: expected <= a
+    raise KeyError(op)
 
 
 def _exists(actual: Any) -> Outcome:
@@ -213,24 +222,25 @@ def _exists(actual: Any) -> Outcome:
     return _FAILED if actual is NONE else _MET
 
 
+#: Equal comparisons share one compiled check (a clause's check, near-miss counts and
+#: "meets something" all test the same leaves, and many clauses test the same things);
+#: an entry lives as long as the leaf it was made for.
+_LEAF_CHECKS: WeakKeyDictionary[Leaf, Check] = WeakKeyDictionary()
+
+
+def _leaf_check(leaf: Leaf) -> Check:
+    try:
+        return _LEAF_CHECKS[leaf]
+    except KeyError:
+        return _LEAF_CHECKS.setdefault(leaf, _compile_leaf(leaf))
+
+
 def compile_check(node: Node | None) -> Check:
     """``evaluate`` for one tree, as a function of the profile values."""
     if node is None:
         return lambda values: _MET
     if isinstance(node, Leaf):
-        name = node.field.name
-        if node.op == "exists":
-            return lambda values: _exists(values.get(name))
-        test = _leaf_test(node)
-
-        def leaf(values: Mapping[str, Any]) -> Outcome:
-            actual = values.get(name)
-            if actual is None:
-                return _UNKNOWN
-            if actual is NONE:
-                return _FAILED
-            return _MET if test(actual) else _FAILED
-        return leaf
+        return _leaf_check(node)
     if isinstance(node, Named):
         return compile_check(node.child)
     if isinstance(node, Not):
@@ -249,6 +259,22 @@ def compile_check(node: Node | None) -> Check:
                 unknown = True
         return _UNKNOWN if unknown else other
     return combine
+
+
+def _compile_leaf(node: Leaf) -> Check:
+    name = node.field.name
+    if node.op == "exists":
+        return lambda values: _exists(values.get(name))
+    test = _leaf_test(node)
+
+    def leaf(values: Mapping[str, Any]) -> Outcome:
+        actual = values.get(name)
+        if actual is None:
+            return _UNKNOWN
+        if actual is NONE:
+            return _FAILED
+        return _MET if test(actual) else _FAILED
+    return leaf
 
 
 def compile_flips(node: Node | None, want_met: bool = True,

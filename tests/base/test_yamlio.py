@@ -14,7 +14,7 @@ from ..conftest import PROFILES, RULES
 
 def _slow(text: str, source: str, monkeypatch: pytest.MonkeyPatch) -> yamlio.Document:
     with monkeypatch.context() as patch:
-        patch.setattr(yamlio, "_parse_fast", lambda text, source: None)
+        patch.setattr(yamlio, "_parse_fast", lambda text, source, depth=None: None)
         return yamlio.parse_text(text, source)
 
 
@@ -26,6 +26,19 @@ def test_fast_path_equals_python_parser(path: Path, monkeypatch: pytest.MonkeyPa
     assert fast is not None
     slow = _slow(text, str(path), monkeypatch)
     assert (fast.data, fast.lines) == (slow.data, slow.lines)
+    shallow = yamlio.parse_text(text, str(path), positions=2)
+    assert shallow.data == slow.data
+    # A deeper path than was recorded is answered by reading the text again.
+    assert {p: shallow.line_of(p) for p in slow.lines} == {p: slow.line_of(p) for p in slow.lines}
+    assert shallow.lines == slow.lines
+
+
+def test_positions_limit_what_is_recorded_until_an_error_asks() -> None:
+    text = "a:\n  b:\n    - c: 1\n      d: 2\n"
+    doc = yamlio.parse_text(text, "x.yaml", positions=1)
+    assert doc._lines == {(): 1, ("a",): 1}
+    assert doc.line_of(["a", "b", 0, "d"]) == 4
+    assert doc._lines[("a", "b", 0, "c")] == 3
 
 
 @pytest.mark.parametrize("text", [

@@ -122,3 +122,22 @@ def test_concurrent_matches_equal_sequential() -> None:
     for t in threads:
         t.join()
     assert all(r == expected for r in results.values())
+
+
+def test_in_is_one_engine_rule_that_matches_exactly_its_values() -> None:
+    spec = FIELDS["company"]["industry"]
+    chosen = spec.choices[:3]
+    shards = compile_conditions([("c", "company", Leaf(spec, "in", chosen))])
+    assert sum(len(shard.definition) for shard in shards) == 1
+    engine = Engine(shards)
+    for choice in spec.choices:
+        assert engine.match("company", {"industry": choice}) == ({"c"} if choice in chosen else set())
+    assert engine.match("company", {}) == frozenset()
+
+
+def test_a_full_shard_of_in_rules_all_matching_one_fact() -> None:
+    spec = FIELDS["company"]["industry"]
+    nodes = [Leaf(spec, "in", (spec.choices[0], spec.choices[1 + i % 3]))
+             for i in range(MAX_RULES_PER_SHARD * 2)]
+    engine = Engine(compile_conditions((f"c{i}", "company", n) for i, n in enumerate(nodes)))
+    assert len(engine.match("company", {"industry": spec.choices[0]})) == len(nodes)
