@@ -45,6 +45,7 @@ from calculator.results.calculator import package_version
 from calculator.results.describe import clause_support, condition_lines, select_clauses
 from calculator.results.interview import SKIP, Interview, Question
 from calculator.results.report import STATUS_LABELS, ClauseResult, Detail
+from calculator.rules import caching
 from calculator.rules.citations import verify
 from calculator.rules.linting import lint
 from calculator.rules.loading import scope_text
@@ -318,8 +319,13 @@ app.add_typer(rules_app, name="rules")
 def _main_options(
     version: Annotated[bool, typer.Option("--version", help="显示软件版本和规则版本并退出",
                                           callback=_version, is_eager=True)] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache",
+        help="不读也不写已编译规则的缓存，每次从规则文件加载（缓存目录见 POLICYCALC_CACHE）")] = False,
 ) -> None:
     """政策计算器：企业和人才可享受哪些支持、金额多少、政策原文出处在哪里。"""
+    if no_cache:
+        caching.disable()
 
 # No markup: output is made of policy text, names and ids such as "[clause-id]", which rich
 # would take for style tags and drop. Styles are applied with Text objects instead.

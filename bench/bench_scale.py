@@ -93,25 +93,40 @@ def evaluate_section(work: Path, sizes: list[int], repeat: int) -> None:
 
 def _load_child(directory: str) -> None:
     start = time.perf_counter()
-    calculator = Calculator.load(directory)
+    calculator = Calculator.load(directory)  # the cache as $POLICYCALC_CACHE says
     print(json.dumps({"seconds": time.perf_counter() - start, "peak_mib": peak_mib(),
-                      "clauses": len(calculator.bundle.clauses)}))
+                      "clauses": len(calculator.bundle.clauses), "version": calculator.rules_version}))
+
+
+def _load_once(directory: Path, cache: str) -> dict[str, Any]:
+    env = {**os.environ, "POLICYCALC_CACHE": cache}
+    out = subprocess.run([sys.executable, "-m", "bench.bench_scale", "--load-child", str(directory)],
+                         capture_output=True, text=True, check=True, cwd=ROOT, env=env).stdout
+    figures: dict[str, Any] = json.loads(out.splitlines()[-1])
+    return figures
 
 
 def load_section(work: Path, sizes: list[int]) -> None:
-    print("\n加载（新进程，冷启动：读 YAML、校验、链接、编译规则引擎与求值闭包）", flush=True)
+    print("\n加载（每次一个新进程：冷启动读 YAML、校验、链接、编译规则引擎与求值闭包；"
+          "缓存命中时只读缓存、重建规则引擎与求值闭包）", flush=True)
     base = json.loads(subprocess.run([sys.executable, "-c", "import calculator, json, resource;"
                                       "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF)"
                                       ".ru_maxrss / 1024))"],
                                      capture_output=True, text=True, check=True).stdout)
+    print(f"  （导入程序包本身的峰值内存 {base:.1f} MiB，已含在下列峰值中）")
     for size in sizes:
         directory = corpus(work, size)
-        out = subprocess.run([sys.executable, "-m", "bench.bench_scale", "--load-child", str(directory)],
-                             capture_output=True, text=True, check=True, cwd=ROOT).stdout
-        figures = json.loads(out.splitlines()[-1])
-        assert figures["clauses"] == size
-        print(f"  {size:>5} 条  {figures['seconds']:6.2f} 秒  峰值内存 {figures['peak_mib']:7.1f} MiB "
-              f"（其中导入程序包 {base:.1f} MiB）", flush=True)
+        store = work / f"cache-{size}"
+        cold = _load_once(directory, "off")
+        written = _load_once(directory, str(store))  # a miss: loads, then writes the entry
+        hit = _load_once(directory, str(store))
+        for figures in (cold, written, hit):
+            assert figures["clauses"] == size and figures["version"] == cold["version"]
+        for title, figures in (("冷启动（不用缓存）", cold), ("冷启动并写入缓存", written),
+                               ("从缓存", hit)):
+            print(f"  {size:>5} 条  {title:<12} {figures['seconds']:6.2f} 秒  "
+                  f"峰值内存 {figures['peak_mib']:7.1f} MiB", flush=True)
+        print(f"  {size:>5} 条  从缓存为冷启动的 {hit['seconds'] / cold['seconds']:.2f}× 用时", flush=True)
 
 
 # ---- batch ----------------------------------------------------------------------------

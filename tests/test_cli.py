@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from cli import app
 
-from .conftest import PROFILES
+from .conftest import PROFILES, RULES
 
 runner = CliRunner()
 GLOBAL500 = str(PROFILES / "global500-first-entry.yaml")
@@ -90,3 +90,13 @@ def test_rules_validate_reports_a_broken_directory(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").write_text("document: {id: x}\nclauses: []\n", encoding="utf-8")
     code, output = run("rules", "validate", str(tmp_path))
     assert code == 1 and "x.yaml" in output and "缺少必填项" in output
+
+
+def test_no_cache_reads_the_rule_files_and_writes_no_cache(tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    args = ["rules", "list", "--rules", str(RULES)]
+    plain = runner.invoke(app, ["--no-cache", *args], env={"COLUMNS": "300", "POLICYCALC_CACHE": str(store)})
+    assert plain.exit_code == 0 and not list(store.glob("bundle-*"))
+    cached = runner.invoke(app, args, env={"COLUMNS": "300", "POLICYCALC_CACHE": str(store)})
+    assert cached.exit_code == 0 and len(list(store.glob("bundle-*"))) == 1
+    assert cached.output == plain.output

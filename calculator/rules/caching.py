@@ -226,6 +226,12 @@ class _quiet:
         return kind is not None and issubclass(kind, OSError)
 
 
+def disable() -> None:
+    """Turn the default cache off for this process and the processes it starts (batch
+    workers, Dask's local workers): ``policycalc --no-cache``."""
+    os.environ[CACHE_ENV] = "off"
+
+
 def cache_directory(option: str | Path | bool | None) -> Path | None:
     """The folder ``Calculator.load(cache=...)`` means: ``True``/``None`` the default
     (``default_directory``), ``False`` none, a path that folder."""
@@ -258,4 +264,4 @@ def cached(directory: Path, content: str, option: str | Path | bool | None,
     return value
 
 
-__all__ = ["CACHE_ENV", "BundleCache", "cache_directory", "cached", "default_directory"]
+__all__ = ["CACHE_ENV", "BundleCache", "cache_directory", "cached", "default_directory", "disable"]
