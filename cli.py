@@ -321,7 +321,7 @@ def _main_options(
                                           callback=_version, is_eager=True)] = False,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache",
-        help="不读也不写已编译规则的缓存，每次从规则文件加载（缓存目录见 POLICYCALC_CACHE）")] = False,
+        help="不读也不写已编译规则的缓存，每次从规则文件加载")] = False,
 ) -> None:
     """政策计算器：企业和人才可享受哪些支持、金额多少、政策原文出处在哪里。"""
     if no_cache:
