@@ -91,16 +91,21 @@ def evaluate_section(work: Path, sizes: list[int], repeat: int) -> None:
 
 # ---- load -----------------------------------------------------------------------------
 
-def _load_child(directory: str) -> None:
-    start = time.perf_counter()
-    calculator = Calculator.load(directory)  # the cache as $POLICYCALC_CACHE says
-    print(json.dumps({"seconds": time.perf_counter() - start, "peak_mib": peak_mib(),
-                      "clauses": len(calculator.bundle.clauses), "version": calculator.rules_version}))
+#: Run in a fresh process that imports only what a library user imports.
+_LOAD_CHILD = """
+import json, resource, sys, time
+from calculator import Calculator
+start = time.perf_counter()
+calculator = Calculator.load(sys.argv[1])  # the cache as $POLICYCALC_CACHE says
+print(json.dumps({"seconds": time.perf_counter() - start,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "clauses": len(calculator.bundle.clauses), "version": calculator.rules_version}))
+"""
 
 
 def _load_once(directory: Path, cache: str) -> dict[str, Any]:
     env = {**os.environ, "POLICYCALC_CACHE": cache}
-    out = subprocess.run([sys.executable, "-m", "bench.bench_scale", "--load-child", str(directory)],
+    out = subprocess.run([sys.executable, "-c", _LOAD_CHILD, str(directory)],
                          capture_output=True, text=True, check=True, cwd=ROOT, env=env).stdout
     figures: dict[str, Any] = json.loads(out.splitlines()[-1])
     return figures
@@ -256,12 +261,8 @@ def dask_section(work: Path, rows: int, partitions: int, calculator: Calculator)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="小规模快速运行")
-    parser.add_argument("--load-child", help=argparse.SUPPRESS)
     parser.add_argument("--only", choices=["evaluate", "load", "batch", "decisions", "dask"])
     args = parser.parse_args()
-    if args.load_child:
-        _load_child(args.load_child)
-        return
     small = args.small
     print(f"Python {platform.python_version()}，{os.cpu_count()} 核，{platform.machine()}，"
           f"polars {pl.__version__}")

@@ -318,7 +318,8 @@ def read_file(path: Path, display: str | None = None, limit: int | None = None,
     except OSError as err:
         raise ValueError(Problem(f"无法读取文件：{os_reason(err)}", source)) from None
     if size > limit:
-        raise ValueError(Problem(f"文件过大（{size} 字节，上限 {limit} 字节）", source))
+        raise ValueError(Problem(f"文件过大（{size} 字节，约 {size / 2**20:.1f} MiB；上限 {limit} 字节，"
+                                 f"即 {limit / 2**20:g} MiB）", source))
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8-sig")

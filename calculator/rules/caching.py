@@ -166,11 +166,13 @@ class BundleCache:
             data = handle.read()
         head = len(_MAGIC) + _DIGEST
         if (len(data) < head or not data.startswith(_MAGIC)
-                or hashlib.sha256(data[head:]).digest() != data[len(_MAGIC):head]):
+                or hashlib.sha256(memoryview(data)[head:]).digest() != data[len(_MAGIC):head]):
             log.warning("忽略规则缓存 %s：文件损坏或不完整，重新加载规则", path)
             return None
+        stream = io.BytesIO(data)  # shares the bytes, no copy
+        stream.seek(head)
         try:
-            stored_key, value = _Unpickler(io.BytesIO(data[head:])).load()
+            stored_key, value = _Unpickler(stream).load()
         except Exception as err:  # an entry of another layout: never an error, rebuilt
             log.warning("忽略规则缓存 %s：无法读出（%s），重新加载规则", path, type(err).__name__)
             return None

@@ -67,15 +67,18 @@ def load_bundle(directory: Path | str) -> Bundle:
         raise RuleFileError(f"规则目录 {root} 中没有 .yaml 规则文件")
     total = sum(p.stat().st_size for p in paths)
     if total > MAX_BUNDLE_BYTES:
-        raise RuleFileError(f"规则目录 {root} 的规则文件共 {total} 字节，超过上限 {MAX_BUNDLE_BYTES} 字节")
+        limit = MAX_BUNDLE_BYTES
+        raise RuleFileError(f"规则目录 {root} 的规则文件共 {total} 字节（约 {total / 2**20:.1f} MiB），"
+                            f"超过全部规则文件合计的上限 {limit} 字节（{limit / 2**20:g} MiB）")
     problems: list[Problem] = []
     parsed: list[tuple[YamlDocument, RuleFile]] = []
     digest = hashlib.sha256()
+    limit = MAX_RULE_FILE_BYTES
     for path in paths:
         display = str(path)
         _digest_file(digest, root, path)
         try:
-            doc = read_file(path, display, MAX_RULE_FILE_BYTES, _POSITIONS)
+            doc = read_file(path, display, limit, _POSITIONS)
         except ValueError as err:
             problems.append(err.args[0])
             continue
@@ -87,6 +90,8 @@ def load_bundle(directory: Path | str) -> Bundle:
             parsed.append((doc, RuleFile.model_validate(doc.data)))
         except ValidationError as err:
             problems += problems_from(err, RuleFile, doc)
+        # Linking needs the validated models and the positions, not the parsed text.
+        doc.data = None
     if problems:
         raise RuleFileError(problems)
     return link(parsed, digest.hexdigest()[:16], tuple(str(p) for p in paths))
