@@ -52,7 +52,7 @@ def _string(text: str) -> str:
 def _number(value: Decimal | int) -> str:
     if abs(value) >= DECIMAL_LIMIT:
         raise Untranslatable(f"数值 {value} 超出 ZEN 的十进制数范围")
-    return format(value, "f")
+    return str(value) if isinstance(value, int) else format(value, "f")
 
 
 def literal(spec: FieldSpec, value: Any) -> str:
@@ -198,7 +198,7 @@ def _value(spec: FieldSpec, value: Any) -> str:
     if spec.type == "bool":
         return "true" if value else "false"
     if spec.type in ("int", "number", "money"):
-        return format(value, "f")
+        return str(value) if isinstance(value, int) else format(value, "f")
     if spec.type == "date":
         return f'"{value.isoformat()}"'
     if spec.type == "set":
