@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -133,6 +134,15 @@ def batch(label: str, inputs: Sequence[Any], repeat: int,
     return Timing(label, [], rounds, len(inputs)), answers
 
 
+def seconds(text: str) -> float:
+    """ZEN's own ``performance`` figure ("12.3µs", "1.2ms") in seconds."""
+    match = re.fullmatch(r"([0-9.]+)\s*(ns|µs|us|ms|s)", text.strip())
+    if not match:
+        raise ValueError(f"ZEN 的 performance 字段无法识别：{text!r}")
+    scale = {"ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}[match.group(2)]
+    return float(match.group(1)) * scale
+
+
 def pad(text: str, width: int) -> str:
     """``text`` left-aligned in ``width`` terminal columns (a Chinese character takes two)."""
     used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -211,8 +221,12 @@ def run_case(case: Case, repeat: int, batch_rows: int, zen: Any) -> None:
     precompiled = engine.create_decision(zen.ZenDecisionContent(text))
     print(f"  ZEN 载入并编译两个决策、各判定一次：{zen_load * 1e3:.0f} ms", flush=True)
 
+    reported: list[float] = []
+
     def three(values: dict[str, Any]) -> list[str]:
-        result = engine.evaluate("three", zen_jdm.context(kind, values, only))["result"]
+        answer = engine.evaluate("three", zen_jdm.context(kind, values, only))
+        reported.append(seconds(answer["performance"]))
+        result = answer["result"]
         return [result[key] for key in keys]
 
     def two(values: dict[str, Any]) -> list[bool]:
@@ -315,6 +329,13 @@ def run_case(case: Case, repeat: int, batch_rows: int, zen: Any) -> None:
         case.check(timing.label, i, statuses, want)
 
     report(timings, base)
+    start = time.perf_counter()
+    for values in case.values:
+        zen_jdm.context(kind, values, only)
+    encode = (time.perf_counter() - start) / len(case.values)
+    print(f"  ZEN 三值单次判定中：ZEN 自报的判定用时（performance）中位数 "
+          f"{statistics.median(reported) * 1e6:.1f} µs，档案编码为 JSON 上下文 {encode * 1e6:.1f} µs，"
+          f"其余为 Python 与 Rust 之间的调用和结果转换", flush=True)
     if case.mismatches:
         print(f"\n结果不一致（共 {len(case.mismatches)} 处），前 {SHOWN} 处：", file=sys.stderr)
         for line in case.mismatches[:SHOWN]:
