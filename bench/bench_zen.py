@@ -383,7 +383,7 @@ def main() -> None:
     examples = [load_profile(p) for p in sorted((ROOT / "profiles").glob("*.yaml"))]
     for kind in ("company", "talent"):
         model = PROFILE_MODELS[kind]
-        profiles = [p for p in examples if p.kind == kind]
+        profiles: list[Any] = [p for p in examples if p.kind == kind]
         profiles += [model.model_validate(d) for d in applicants(kind, per_kind, args.seed)]
         rules = [r for r in shipped.bundle.clauses if r.profile_kind == kind]
         run_case(Case("随软件发布的规则（示例档案 + 合成档案）", kind, shipped, rules, profiles), repeat,
@@ -394,9 +394,9 @@ def main() -> None:
         directory.mkdir()
         synthetic = Calculator.load(synthetic_rules(directory, clauses, args.seed))
     model = PROFILE_MODELS["company"]
-    profiles = [model.model_validate(d) for d in applicants("company", firms, args.seed + 1)]
+    firm_profiles: list[Any] = [model.model_validate(d) for d in applicants("company", firms, args.seed + 1)]
     rules = list(synthetic.bundle.clauses)
-    run_case(Case(f"合成规则 {clauses} 条（合成档案）", "company", synthetic, rules, profiles),
+    run_case(Case(f"合成规则 {clauses} 条（合成档案）", "company", synthetic, rules, firm_profiles),
              args.repeat if args.repeat is not None else (1 if quick else 2),
              args.batch_rows if args.batch_rows is not None else (100 if quick else 1000), zen)
 

@@ -50,7 +50,7 @@ def _string(text: str) -> str:
 
 
 def _number(value: Decimal | int) -> str:
-    if abs(value) >= DECIMAL_LIMIT:
+    if Decimal(value).copy_abs() >= DECIMAL_LIMIT:
         raise Untranslatable(f"数值 {value} 超出 ZEN 的十进制数范围")
     return str(value) if isinstance(value, int) else format(value, "f")
 
