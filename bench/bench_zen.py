@@ -363,7 +363,7 @@ def main() -> None:
     parser.add_argument("--batch-rows", type=int, default=None,
                         help="整批路径（ZEN evaluate_batch、Polars）每批的行数，档案循环使用"
                              "（默认 5000，合成规则上 1000；--quick 为 100）")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=7, help="合成档案与合成条款的随机种子")
     args = parser.parse_args()
     try:
         import zen
