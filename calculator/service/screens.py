@@ -37,7 +37,7 @@ def reports_bytes(calculator: Calculator, profiles: Sequence[AnyProfile], as_of:
     """The reports of ``profiles`` as JSON texts joined by ``separator`` (``lead``: one
     before the first too)."""
     reports = calculator.evaluate_many(profiles, as_of, detail)
-    text = separator.join(r.model_dump_json().encode() for r in reports)
+    text = separator.join(r.json_bytes() for r in reports)
     return separator + text if lead and text else text
 
 
