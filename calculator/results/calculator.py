@@ -23,9 +23,8 @@ from ..engine.runner import Engine
 from ..profiles.models import CompanyProfile, TalentProfile, profile_values
 from ..profiles.reading import parse_profile
 from ..rules.caching import cached
-from ..rules.loading import Bundle, ClauseRule, content_digest, load_bundle, scope_text
-from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS
-from .building import built
+from ..rules.loading import Bundle, ClauseRule, content_digest, load_bundle
+from .building import built, complete
 from .deciding import Prepared, decide, missing_for, prepare
 from .explaining import reasons
 from .interview import Question, next_questions
@@ -110,18 +109,23 @@ def _compile(bundle: Bundle, shards: list[Shard] | None = None) -> _Compiled:
 @contextmanager
 def _no_collection() -> Iterator[None]:
     """Loading creates millions of objects and frees few: the cycle collector would walk
-    the growing heap again and again (a third of a 7000-clause load). Paused meanwhile;
-    afterwards what exists is moved out of its generations (``gc.freeze``), or the first
-    collection after loading would walk all of it once more (about a second for 7000
-    clauses). A bundle and what is compiled from it hold no reference cycles, so a replaced
-    one is still freed as soon as nothing refers to it."""
+    the growing heap again and again (a third of a 7000-clause load). Paused meanwhile.
+    Afterwards the new objects are moved to the oldest generation without a collection
+    (``gc.freeze`` then ``gc.unfreeze``: the allocation count is reset, so the first
+    allocation after loading does not walk the whole heap once more, about a second for
+    7000 clauses). Nothing is kept out of later collections unless the process asked for
+    that with ``settle_loaded`` before, in which case the new objects join the frozen ones.
+    A bundle and what is compiled from it hold no reference cycles."""
     enabled = gc.isenabled()
+    settled = gc.get_freeze_count() > 0
     gc.disable()
     try:
         yield
     finally:
         if enabled:
             gc.freeze()
+            if not settled:
+                gc.unfreeze()
             gc.enable()
 
 
@@ -257,20 +261,32 @@ class Calculator:
         decision = decide(item, values, matched, as_of)
         benefit = item.benefit(values)
         shown = full or decision.status != "ineligible" or decision.near_miss
-        clause = rule.clause
         # Every part is typed already: built without validating it again.
-        return built(
-            ClauseResult,
-            clause_id=rule.id, title=clause.title, target=TARGET_LABELS[clause.target],
-            support=clause.support, support_label=SUPPORT_LABELS[clause.support],
-            scope=scope_text(clause.scope), caveats=list(clause.caveats),
-            status=decision.status, benefit=benefit,
-            citation=citations.get(rule.id) or citations.setdefault(rule.id, citation(rule)),
-            reasons=reasons(rule.condition, values, first_failed=not shown),
-            missing=[built(Missing, field=name, label=label) for name, label
-                     in missing_for(item, values, decision.outcome, benefit).items()],
-            near_miss=decision.near_miss, validity=decision.validity, group=None,
-            suppressed_by=None, counted=False)
+        return complete(ClauseResult, {
+            **item.heading, "caveats": list(rule.clause.caveats),
+            "status": decision.status, "benefit": benefit,
+            "citation": citations.get(rule.id) or citations.setdefault(rule.id, citation(rule)),
+            "reasons": reasons(item.wordings, values, first_failed=not shown),
+            "missing": [complete(Missing, {"field": name, "label": label}) for name, label
+                        in missing_for(item, values, decision.outcome, benefit).items()],
+            "near_miss": decision.near_miss, "validity": decision.validity, "group": None,
+            "suppressed_by": None, "counted": False})
 
 
-__all__ = ["Calculator", "shipped_rules"]
+def settle_loaded() -> None:
+    """Collect once, then leave everything the process holds now (loaded rules, compiled
+    conditions, the rules engine's state) out of all later cycle collections (``gc.freeze``).
+
+    A loaded bundle is hundreds of thousands of objects that live as long as the process;
+    every full collection, which a busy evaluation loop triggers every few hundred
+    reports, walks them all again, and that walk is the long tail of ``evaluate``'s
+    latency. Process-wide, so only for a process that loads its rules and then serves or
+    screens: the service's workers and screen processes and the batch's workers call it;
+    an application embedding the calculator decides for itself (docs/embedding.md). A
+    bundle replaced by ``reload`` is released as it would be without (reference counting);
+    call this again after a reload."""
+    gc.collect()
+    gc.freeze()
+
+
+__all__ = ["Calculator", "settle_loaded", "shipped_rules"]
