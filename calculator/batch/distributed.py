@@ -33,7 +33,7 @@ from .columns import CellError, Columns, identity, parse_row, resolve
 from .parquet import ParquetWriter, is_parquet, open_input
 from .run import BatchResult, Job, _chunks, screen_rows
 from .summary import Summary
-from .tabular import InputRow
+from .table import InputRow
 
 PARTITION_SUFFIXES = (".parquet", ".csv")
 SUMMARY_NAME = "summary.parquet"

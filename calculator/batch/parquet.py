@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 from ..base.errors import ProfileError
-from .tabular import InputRow, JsonLine, Table, Writer, open_table
+from .table import InputRow, Table
+from .tabular import open_table
+from .writer import JsonLine, Writer
 
 SUFFIX = ".parquet"
 BATCH_ROWS = 8192
@@ -88,7 +90,7 @@ def _cell(header: str, value: Any) -> Any:
 
 
 class ParquetWriter:
-    """An output Parquet file, with the interface of ``tabular.Writer``: further tables
+    """An output Parquet file, with the interface of ``writer.Writer``: further tables
     go to files ``<stem>.<suffix>.parquet`` beside it."""
 
     structured = False
@@ -171,7 +173,7 @@ class ParquetWriter:
 
 
 def open_output(path: Path, source: Path | None = None) -> Writer | ParquetWriter:
-    """Any output table: Parquet here, the other formats by ``tabular``."""
+    """Any output table: Parquet here, the other formats by ``writer``."""
     return ParquetWriter(path, source) if is_parquet(path) else Writer(path, source)
 
 

@@ -37,7 +37,9 @@ from .layout import RowFormatter, RowResult
 from .outputs import interruptible
 from .parquet import is_parquet, open_input, open_output
 from .summary import Summary
-from .tabular import InputRow, JsonLine, table_format
+from .table import InputRow
+from .tabular import table_format
+from .writer import JsonLine
 
 CHUNK_ROWS = 256
 #: The columnar engine decides a chunk at once: larger chunks spread its fixed cost...
