@@ -27,7 +27,8 @@ from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.base.errors import ProfileError
 from calculator.base.money import format_money
 from calculator.batch.outputs import Terminated
-from calculator.batch.run import ENGINES, BatchResult, screen_table
+from calculator.batch.run import BatchResult, screen_table
+from calculator.batch.screening import ENGINES
 from calculator.batch.template import write_template
 from calculator.profiles.models import PROFILE_KIND_LABELS
 from calculator.profiles.writing import (

@@ -31,9 +31,11 @@ from ..rules.loading import bundle_files
 from . import columnar
 from .columns import CellError, Columns, identity, parse_row, resolve
 from .parquet import ParquetWriter, is_parquet, open_input
-from .run import BatchResult, Job, _chunks, screen_rows
+from .run import BatchResult
+from .screening import Job, screen_rows
 from .summary import Summary
 from .table import InputRow
+from .workers import in_chunks
 
 PARTITION_SUFFIXES = (".parquet", ".csv")
 SUMMARY_NAME = "summary.parquet"
@@ -158,7 +160,7 @@ def screen_partition(path: Path, target: Path, task: Task, offset: int,
         cache: dict[tuple[str, ...], Columns | str] = {}
         with ParquetWriter(target) as writer:
             writer.start("筛查结果", formatter.header)
-            for chunk in _chunks(_shifted(table.rows, offset), CHUNK_ROWS):
+            for chunk in in_chunks(_shifted(table.rows, offset), CHUNK_ROWS):
                 for row in screen_rows(calculator, job, chunk, cache):
                     partial.read += 1
                     first = duplicates.get(row.number)
