@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 from ..base.errors import ProfileError
+from .outputs import Committing
 from .table import InputRow, Table
 from .tabular import open_table
 from .writer import JsonLine, Writer
@@ -89,7 +89,7 @@ def _cell(header: str, value: Any) -> Any:
     return str(value)
 
 
-class ParquetWriter:
+class ParquetWriter(Committing):
     """An output Parquet file, with the interface of ``writer.Writer``: further tables
     go to files ``<stem>.<suffix>.parquet`` beside it."""
 
@@ -107,16 +107,6 @@ class ParquetWriter:
         self._schema: pa.Schema | None = None
         self._writer: pq.ParquetWriter | None = None
         self._rows: list[Sequence[Any]] = []
-
-    def __enter__(self) -> ParquetWriter:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def start(self, sheet: str, header: Sequence[str], widths: dict[str, int] | None = None) -> None:
         del sheet, widths

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from ..base.errors import ProfileError
-from .outputs import OutputSet, refuse_overwriting, remove_stale, write_error
+from .outputs import Committing, OutputSet, refuse_overwriting, remove_stale, write_error
 from .table import Oversized
 from .tabular import table_format
 from .xlsxwrite import XlsxWriter, formula_like
@@ -40,7 +39,7 @@ class JsonLine:
         return cls(json.dumps(row, ensure_ascii=False, default=str))
 
 
-class Writer:
+class Writer(Committing):
     """An output table with a main sheet and further named sheets (further files beside
     a CSV or JSONL output). Everything is written to temporary files and renamed into
     place by ``close`` (or on leaving the ``with`` block without an error); an error
@@ -73,16 +72,6 @@ class Writer:
     def structured(self) -> bool:
         """Whether rows are written as JSON objects rather than flat cells."""
         return self.format == ".jsonl"
-
-    def __enter__(self) -> Writer:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def _guard(self, action: Callable[[], None]) -> None:
         try:
