@@ -291,7 +291,7 @@ def _usage_error(error: Exception) -> int:
     if type(error).__name__ == "NoArgsIsHelpError" and ctx is not None:
         out.print(Text(ctx.get_help()))
         return 2
-    err.print(Text("错误：", style="bold red") + Text(zh_error(message)))
+    _error(zh_error(message))
     code = getattr(error, "exit_code", 2)
     return code if isinstance(code, int) else 2
 
@@ -341,8 +341,18 @@ def _run(action: Callable[[], T]) -> T:
     try:
         return action()
     except CalculatorError as error:
-        err.print(Text("错误：", style="bold red") + Text(str(error)))
+        _error(str(error))
         raise typer.Exit(1) from None
+
+
+def _error(message: str) -> None:
+    err.print(Text("错误：", style="bold red") + Text(message))
+
+
+def _refuse(message: str) -> NoReturn:
+    """An option the command cannot take: say why and exit 2, as a usage error does."""
+    _error(message)
+    raise typer.Exit(2)
 
 
 def _as_of(value: str | None) -> date:
@@ -351,8 +361,7 @@ def _as_of(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        err.print(Text("错误：", style="bold red") + Text(f"--as-of 应为日期 YYYY-MM-DD，实际为 {value!r}"))
-        raise typer.Exit(2) from None
+        _refuse(f"--as-of 应为日期 YYYY-MM-DD，实际为 {value!r}")
 
 
 def _money(value: Any) -> str:
@@ -651,9 +660,7 @@ def ask(
           "回答“结束”随时结束，已回答的会保存。")
     chosen = kind_answer(kind.strip()) if kind else None
     if kind and chosen is None:
-        err.print(Text("错误：", style="bold red")
-                  + Text(f"--kind 应为 company（企业/机构）或 talent（人才），实际为 {kind!r}"))
-        raise typer.Exit(2)
+        _refuse(f"--kind 应为 company（企业/机构）或 talent（人才），实际为 {kind!r}")
     while chosen is None:
         text = _read("\n为谁自查？1. 企业/机构  2. 人才  > ")
         if text is None:
@@ -721,9 +728,8 @@ def init(
         _command("自查", f"policycalc check {path}")
         return
     if kind is None or output is None:
-        err.print(Text("错误：", style="bold red") + Text(
-            "请写出类型和文件，如 policycalc init company 档案.yaml；或 policycalc init --example global500"))
-        raise typer.Exit(2)
+        _refuse("请写出类型和文件，如 policycalc init company 档案.yaml；"
+                "或 policycalc init --example global500")
     chosen = kind_answer(kind) or kind
     path = _run(lambda: write_profile_template(chosen, output, overwrite=force))
     out.print(f"已生成档案模板：{path}（不知道的项留空即可）")
@@ -823,12 +829,9 @@ def screen(
     """批量筛查：每一行申请人输出一行结果（或错误说明），另附按条款的汇总。"""
     when = _as_of(as_of)
     if kind is not None and kind not in ("company", "talent"):
-        err.print(Text("错误：", style="bold red") + Text(f"--kind 应为 company 或 talent，实际为 {kind!r}"))
-        raise typer.Exit(2)
+        _refuse(f"--kind 应为 company 或 talent，实际为 {kind!r}")
     if engine not in ENGINES:
-        err.print(Text("错误：", style="bold red")
-                  + Text(f"--engine 应为 {' 或 '.join(ENGINES)}，实际为 {engine!r}"))
-        raise typer.Exit(2)
+        _refuse(f"--engine 应为 {' 或 '.join(ENGINES)}，实际为 {engine!r}")
     plan = _run(lambda: plan_screen(source, output, rules=rules, as_of=when, kind=kind, clauses=clause,
                                     keep=keep, workers=workers, sheet=sheet, header_row=header_row,
                                     engine=engine, dask=dask))
