@@ -48,6 +48,9 @@ _DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *r
 
 
 class XlsxBook:
+    """An open workbook: its sheets, date system and date formats read when it opens, its
+    shared strings when a sheet first needs them."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.archive = Archive(path)
@@ -150,7 +153,6 @@ class XlsxBook:
                 return sheet
         names = "、".join(s.name for s in self.sheets)
         raise ProfileError(f"{self.path}：没有名为“{name}”的工作表；工作表有：{names}")
-
 
     def merges(self, sheet: SheetInfo) -> list[tuple[int, int, int, int]]:
         """The merged ranges (first row, first column, last row, last column), by first row."""

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 import anyio
 from anyio import to_thread
 from fastapi import FastAPI, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from ..base.errors import CalculatorError, ProfileError, RuleFileError
 from ..profiles.models import CompanyProfile, TalentProfile, check_past_facts
@@ -46,7 +46,7 @@ from .openapi import DESCRIPTION, App, documented, request_spec
 from .pages import install_page
 from .receiving import Budget, busy, read_body
 from .reloading import Reloader
-from .replies import install_error_handlers, json_reply
+from .replies import error_reply, install_error_handlers, json_reply
 from .screens import ScreenProcesses, reports_bytes
 from .streaming import NDJSON, Gate, Streamed
 
@@ -178,8 +178,7 @@ def create_app(calculator: Calculator, *, max_body_bytes: int | None = None, lim
                     log.error("批量评估中途失败：%s", err)
                     if not ndjson:
                         raise  # the JSON reply stays unfinished: a client cannot mistake it
-                    error = {"error": {"message": str(err), "problems": [], "problem_count": 0}}
-                    yield b"\n" + JSONResponse(error).body
+                    yield b"\n" + error_reply(500, str(err)).body  # the one error shape
                     return
             yield b"\n" if ndjson and profiles else b"" if ndjson else b"]}"
 
