@@ -29,6 +29,30 @@ def _defaults(cls: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]:
     return found
 
 
+# The slots every pydantic model instance has, set directly: ``complete`` runs for every
+# reason of every report, and the generic ``object.__setattr__`` lookup is half its cost.
+_SLOTS = BaseModel.__dict__
+_set_dict = _SLOTS["__dict__"].__set__
+_set_fields = _SLOTS["__pydantic_fields_set__"].__set__
+_set_extra = _SLOTS["__pydantic_extra__"].__set__
+_set_private = _SLOTS["__pydantic_private__"].__set__
+_new = object.__new__
+
+
+def _instance(cls: type[M], data: dict[str, Any], given: set[str]) -> M:
+    obj: M = _new(cls)
+    _set_dict(obj, data)
+    _set_fields(obj, given)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
+
+
+def complete(cls: type[M], data: dict[str, Any]) -> M:
+    """``built`` for a dict holding every field of ``cls``; the instance takes the dict."""
+    return _instance(cls, data, set(data))
+
+
 def built(cls: type[M], **values: Any) -> M:
     """An instance of ``cls`` holding ``values`` as they are; missing fields get defaults."""
     plain, factories = _defaults(cls)
@@ -36,9 +60,4 @@ def built(cls: type[M], **values: Any) -> M:
     for name, factory in factories.items():
         if name not in data:
             data[name] = factory()
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", data)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
+    return _instance(cls, data, set(values))

@@ -22,9 +22,8 @@ from ..engine.compiling import compile_bundle
 from ..engine.runner import Engine
 from ..profiles.models import CompanyProfile, TalentProfile, profile_values
 from ..profiles.reading import parse_profile
-from ..rules.loading import Bundle, ClauseRule, load_bundle, scope_text
-from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS
-from .building import built
+from ..rules.loading import Bundle, ClauseRule, load_bundle
+from .building import built, complete
 from .deciding import Prepared, decide, missing_for, prepare
 from .explaining import reasons
 from .interview import Question, next_questions
@@ -224,20 +223,32 @@ class Calculator:
         decision = decide(item, values, matched, as_of)
         benefit = item.benefit(values)
         shown = full or decision.status != "ineligible" or decision.near_miss
-        clause = rule.clause
         # Every part is typed already: built without validating it again.
-        return built(
-            ClauseResult,
-            clause_id=rule.id, title=clause.title, target=TARGET_LABELS[clause.target],
-            support=clause.support, support_label=SUPPORT_LABELS[clause.support],
-            scope=scope_text(clause.scope), caveats=list(clause.caveats),
-            status=decision.status, benefit=benefit,
-            citation=citations.get(rule.id) or citations.setdefault(rule.id, citation(rule)),
-            reasons=reasons(rule.condition, values, first_failed=not shown),
-            missing=[built(Missing, field=name, label=label) for name, label
-                     in missing_for(item, values, decision.outcome, benefit).items()],
-            near_miss=decision.near_miss, validity=decision.validity, group=None,
-            suppressed_by=None, counted=False)
+        return complete(ClauseResult, {
+            **item.heading, "caveats": list(rule.clause.caveats),
+            "status": decision.status, "benefit": benefit,
+            "citation": citations.get(rule.id) or citations.setdefault(rule.id, citation(rule)),
+            "reasons": reasons(item.wordings, values, first_failed=not shown),
+            "missing": [complete(Missing, {"field": name, "label": label}) for name, label
+                        in missing_for(item, values, decision.outcome, benefit).items()],
+            "near_miss": decision.near_miss, "validity": decision.validity, "group": None,
+            "suppressed_by": None, "counted": False})
 
 
-__all__ = ["Calculator", "shipped_rules"]
+def settle_loaded() -> None:
+    """Collect once, then leave everything the process holds now (loaded rules, compiled
+    conditions, the rules engine's state) out of all later cycle collections (``gc.freeze``).
+
+    A loaded bundle is hundreds of thousands of objects that live as long as the process;
+    every full collection, which a busy evaluation loop triggers every few hundred
+    reports, walks them all again, and that walk is the long tail of ``evaluate``'s
+    latency. Process-wide, so only for a process that loads its rules and then serves or
+    screens: the service's workers and screen processes and the batch's workers call it;
+    an application embedding the calculator decides for itself (docs/embedding.md). A
+    bundle replaced by ``reload`` is released as it would be without (reference counting);
+    call this again after a reload."""
+    gc.collect()
+    gc.freeze()
+
+
+__all__ = ["Calculator", "settle_loaded", "shipped_rules"]

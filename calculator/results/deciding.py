@@ -19,10 +19,11 @@ from ..base.errors import EvaluationError
 from ..profiles.fields import FIELDS
 from ..profiles.models import OUTSIDE_SUZHOU
 from ..rules.conditions import Check, Count, Leaf, Outcome, compile_check, compile_flips, compile_some
-from ..rules.loading import Bundle, ClauseRule
-from ..rules.schema import CaseByCase, Fixed, NonMonetary, UpTo
+from ..rules.loading import Bundle, ClauseRule, scope_text
+from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS, CaseByCase, Fixed, NonMonetary, UpTo
 from .amounts import compute, describe
-from .explaining import leaf_sources, unknown_sources
+from .building import complete
+from .explaining import Wording, leaf_sources, unknown_sources, wordings
 from .report import BenefitOut, Status
 
 _ORDERED_OPS = frozenset({"<", "<=", ">", ">="})
@@ -99,6 +100,10 @@ class Prepared:
     static_amount: str | None
     cite: str
     sources: tuple[tuple[str, str, str], ...]
+    #: the clause's comparisons with their fixed words, for its reasons
+    wordings: tuple[Wording, ...]
+    #: the fields of its ``ClauseResult`` that are the same for every profile
+    heading: dict[str, Any]
     #: as_of -> validity; a handful of dates per process, each computed once
     _validity: dict[date, str | None] = field(default_factory=dict, compare=False, repr=False)
 
@@ -110,11 +115,21 @@ class Prepared:
 
     def benefit(self, values: Mapping[str, Any]) -> BenefitOut:
         """The benefit for these values: a fresh object, the caller may keep it."""
+        static = self.static_benefit
+        if static is not None:
+            return complete(BenefitOut, {**static.__dict__, "payers": list(static.payers)})
         return compute(self.rule.clause.benefit, self.rule.profile_kind, values, self.rule.thresholds)
 
     def shared_benefit(self, values: Mapping[str, Any]) -> BenefitOut:
         """The same, possibly shared between calls: read it, never change or hand it out."""
         return self.static_benefit or self.benefit(values)
+
+
+def _heading(rule: ClauseRule) -> dict[str, Any]:
+    clause = rule.clause
+    return {"clause_id": rule.id, "title": clause.title, "target": TARGET_LABELS[clause.target],
+            "support": clause.support, "support_label": SUPPORT_LABELS[clause.support],
+            "scope": scope_text(clause.scope)}
 
 
 def prepare(bundle: Bundle) -> dict[str, tuple[Prepared, ...]]:
@@ -129,7 +144,8 @@ def prepare(bundle: Bundle) -> dict[str, tuple[Prepared, ...]]:
             _near(compile_flips(rule.condition, cost=_cost), compile_flips(rule.condition, cost=_gap_cost),
                   compile_some(rule.condition, counts=_not_city_scope)),
             static,
-            describe(static) if static else None, citation_ref(rule), leaf_sources(rule.condition)))
+            describe(static) if static else None, citation_ref(rule), leaf_sources(rule.condition),
+            wordings(rule.condition), _heading(rule)))
     return {kind: tuple(items) for kind, items in per_kind.items()}
 
 

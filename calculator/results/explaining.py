@@ -4,6 +4,7 @@ the outcome, in plain Chinese."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,8 +13,8 @@ from ..base.money import format_money
 from ..profiles.absent import NONE
 from ..profiles.fields import FIELDS, FieldSpec
 from ..profiles.models import OUTSIDE_SUZHOU
-from ..rules.conditions import Leaf, Named, Node, Not, Outcome, leaf_outcome
-from .building import built
+from ..rules.conditions import Check, Leaf, Named, Node, Not, Outcome, compile_check
+from .building import complete
 from .report import Reason
 
 OP_SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
@@ -84,57 +85,98 @@ def _walk(node: Node | None, negated: bool = False,
             yield from _walk(child, negated, definition)
 
 
-def _explain(leaf: Leaf, negated: bool, definition: str | None,
-             values: Mapping[str, Any]) -> tuple[Outcome, str, str]:
-    """The comparison's outcome (after negation), the requirement and the sentence."""
-    spec = leaf.field
-    actual = values.get(spec.name)
-    outcome = leaf_outcome(leaf, values)
-    need = requirement(leaf)
-    if negated:
-        need = f"不得{need}"
-        outcome = {Outcome.MET: Outcome.FAILED, Outcome.FAILED: Outcome.MET}.get(
-            outcome, Outcome.UNKNOWN)
-    prefix = f"【{definition}】" if definition else ""
-    if outcome is Outcome.UNKNOWN:
-        source = FIELDS[spec.kind][spec.source] if spec.source else spec
-        text = f"{prefix}{source.label}未填写，无法判断（要求 {spec.label} {need}）"
-    else:
-        gap = _gap(leaf, actual) if outcome is Outcome.FAILED and not negated else ""
-        text = f"{prefix}{spec.label} {show(spec, actual)}，要求 {need}{gap}"
-    return outcome, need, f"{MARKS[outcome]} {text}"
+@dataclass(frozen=True)
+class Wording:
+    """One comparison of a clause with every word of its reason that does not depend on
+    the profile, prepared once per bundle: a report words dozens of comparisons per
+    clause it shows, and rebuilding the requirement text each time is most of its cost."""
+
+    name: str
+    spec: FieldSpec
+    leaf: Leaf
+    #: the comparison's outcome before negation
+    check: Check
+    negated: bool
+    definition: str | None
+    #: the requirement as shown, with 不得 when negated
+    need: str
+    #: ``【定义】`` before the sentence, or empty
+    prefix: str
+    #: whether a failed comparison states how far it is off (差 2000万元)
+    gaps: bool
+    #: the whole reason when the field is blank (it does not depend on anything else)
+    blank: dict[str, Any]
 
 
-def reasons(node: Node | None, values: Mapping[str, Any], first_failed: bool = False) -> list[Reason]:
-    """Every comparison of the tree, explained; with ``first_failed``, only the first one
-    that fails (what an ineligible clause shows unless the full reasoning is asked for).
-    Built without re-validation: every field is typed here already."""
-    out: list[Reason] = []
+def wordings(node: Node | None) -> tuple[Wording, ...]:
+    """The comparisons of the tree in order, each with its fixed words (see ``Wording``)."""
+    out: list[Wording] = []
     for leaf, negated, definition in _walk(node):
-        if first_failed and leaf_outcome(leaf, values) is not (Outcome.MET if negated else Outcome.FAILED):
-            continue  # only the failed comparison is worded
         spec = leaf.field
-        actual = values.get(spec.name)
-        outcome, need, text = _explain(leaf, negated, definition, values)
-        out.append(built(
-            Reason,             field=spec.name, label=spec.label, op=leaf.op, expected=need,
-            actual=None if actual is None else show(spec, actual), outcome=outcome.value,
-            negated=negated, definition=definition, text=text))
+        need = requirement(leaf)
+        if negated:
+            need = f"不得{need}"
+        prefix = f"【{definition}】" if definition else ""
+        source = FIELDS[spec.kind][spec.source] if spec.source else spec
+        blank = {"field": spec.name, "label": spec.label, "op": leaf.op, "expected": need,
+                 "actual": None, "outcome": Outcome.UNKNOWN.value, "negated": negated,
+                 "definition": definition,
+                 "text": f"{MARKS[Outcome.UNKNOWN]} {prefix}{source.label}未填写，无法判断"
+                         f"（要求 {spec.label} {need}）"}
+        out.append(Wording(spec.name, spec, leaf, compile_check(leaf), negated, definition, need,
+                           prefix, not negated, blank))
+    return tuple(out)
+
+
+_NEGATED = {Outcome.MET: Outcome.FAILED, Outcome.FAILED: Outcome.MET, Outcome.UNKNOWN: Outcome.UNKNOWN}
+
+
+def _worded(wording: Wording, outcome: Outcome, actual: Any) -> str:
+    gap = _gap(wording.leaf, actual) if outcome is Outcome.FAILED and wording.gaps else ""
+    return (f"{MARKS[outcome]} {wording.prefix}{wording.spec.label} {show(wording.spec, actual)}，"
+            f"要求 {wording.need}{gap}")
+
+
+def reasons(node: Node | tuple[Wording, ...] | None, values: Mapping[str, Any],
+            first_failed: bool = False) -> list[Reason]:
+    """Every comparison of the tree (or of its prepared ``wordings``), explained; with
+    ``first_failed``, only the first one that fails (what an ineligible clause shows
+    unless the full reasoning is asked for). Built without re-validation: every field
+    is typed here already."""
+    out: list[Reason] = []
+    for wording in node if isinstance(node, tuple) else wordings(node):
+        outcome = wording.check(values)
+        if wording.negated:
+            outcome = _NEGATED[outcome]
+        if first_failed and outcome is not Outcome.FAILED:
+            continue  # only the failed comparison is worded
+        if outcome is Outcome.UNKNOWN:
+            data = wording.blank.copy()
+        else:
+            actual = values.get(wording.name)
+            data = {"field": wording.name, "label": wording.spec.label, "op": wording.leaf.op,
+                    "expected": wording.need,
+                    "actual": None if actual is None else show(wording.spec, actual),
+                    "outcome": outcome.value, "negated": wording.negated,
+                    "definition": wording.definition, "text": _worded(wording, outcome, actual)}
+        out.append(complete(Reason, data))
         if first_failed:
             break
     return out
 
 
-def failed_reasons(node: Node | None, values: Mapping[str, Any]) -> list[str]:
+def failed_reasons(node: Node | tuple[Wording, ...] | None, values: Mapping[str, Any]) -> list[str]:
     """The sentences of the comparisons that fail, as ``reasons`` words them."""
     out: list[str] = []
-    for leaf, negated, definition in _walk(node):
-        actual = values.get(leaf.field.name)
+    for wording in node if isinstance(node, tuple) else wordings(node):
+        actual = values.get(wording.name)
         if actual is None:
             continue
-        outcome, _, text = _explain(leaf, negated, definition, values)
+        outcome = wording.check(values)
+        if wording.negated:
+            outcome = _NEGATED[outcome]
         if outcome is Outcome.FAILED:
-            out.append(text)
+            out.append(_worded(wording, outcome, actual))
     return out
 
 

@@ -125,6 +125,11 @@ class Report(_Out):
     detail: Detail = Field("full", description="理由的详略：shown 只为展示的条款写出全部理由，"
                            "不符合的条款只给第一个不满足的条件；full 为每个条款写出全部理由")
 
+    def json_bytes(self) -> bytes:
+        """``model_dump_json()`` as UTF-8 bytes, without making the text first: what a
+        service sends or a file receives."""
+        return self.__pydantic_serializer__.to_json(self)
+
     def by_status(self, status: Status) -> list[ClauseResult]:
         return [r for r in self.results if r.status == status]
 

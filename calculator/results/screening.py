@@ -94,7 +94,7 @@ def screen(items: Sequence[Prepared], bundle: Bundle, kind: str, name: str,
         elif outcome is Outcome.UNKNOWN:
             missing = tuple(missing_for(item, values, "needs_info", benefit).values())
         else:
-            why = tuple(failed_reasons(rule.condition, values))
+            why = tuple(failed_reasons(item.wordings, values))
         amount = item.static_amount or describe(benefit)
         hit = Hit(rule_id, clause.title, _STATUS[outcome],  # type: ignore[arg-type]
                   benefit.kind, amount, benefit.min, benefit.max, item.cite, missing, why,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..base.errors import EvaluationError, RuleFileError
 from ..profiles.models import CompanyProfile, TalentProfile
-from ..results.calculator import Calculator
+from ..results.calculator import Calculator, settle_loaded
 from ..results.report import Detail
 
 AnyProfile = CompanyProfile | TalentProfile
@@ -37,7 +37,7 @@ def reports_bytes(calculator: Calculator, profiles: Sequence[AnyProfile], as_of:
     """The reports of ``profiles`` as JSON texts joined by ``separator`` (``lead``: one
     before the first too)."""
     reports = calculator.evaluate_many(profiles, as_of, detail)
-    text = separator.join(r.model_dump_json().encode() for r in reports)
+    text = separator.join(r.json_bytes() for r in reports)
     return separator + text if lead and text else text
 
 
@@ -52,6 +52,7 @@ def _start(rules: str | None, nice: int, parent: int) -> None:
         os.nice(nice)
     try:
         _calculator = Calculator.load(rules)
+        settle_loaded()
     except RuleFileError as err:  # said by ``start`` in the worker, not as a traceback here
         _failure = str(err)
 

@@ -41,7 +41,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from ..base.errors import CalculatorError, RuleFileError
-from ..results.calculator import Calculator, shipped_rules
+from ..results.calculator import Calculator, settle_loaded, shipped_rules
 from ..rules.loading import load_bundle
 from . import metrics
 from .app import create_app
@@ -242,6 +242,7 @@ def worker_app() -> FastAPI:
         log.error("工作进程 %s 无法加载规则，不启动：\n%s", os.getpid(), err)
         screens.close()
         raise SystemExit(STARTUP_FAILURE) from None
+    settle_loaded()
     log.info("工作进程 %s 已加载规则 %s", os.getpid(), calculator.rules_version)
     return create_app(calculator, limits=options.limits, rules=options.rules,
                       admin_token=admin_token(options.token_file),
