@@ -51,7 +51,7 @@ class ScreenPlan:
 
             return screen_dataset(self.source, self.target, address=self.dask, rules=self.rules,
                                   as_of=self.as_of, kind=self.kind, clauses=self.clauses,
-                                  calculator=self.calculator)
+                                  calculator=self.calculator, keep=self.keep)
         return screen_table(self.source, self.target, rules=self.rules, as_of=self.as_of, kind=self.kind,
                             clauses=self.clauses, workers=self.workers, progress=progress,
                             calculator=self.calculator, sheet=self.sheet, header_row=self.header_row,

@@ -118,7 +118,7 @@ def _detail(hit: Hit) -> str:
     return "；".join(hit.reasons)
 
 
-def _passthrough(headers: Sequence[str], columns: Columns | None,
+def carried_columns(headers: Sequence[str], columns: Columns | None,
                  keep: Sequence[str] | None, source: Path) -> tuple[str, ...]:
     """The input columns to carry to the output: ``keep``, else every unknown column."""
     clean = [h.strip() for h in headers if h and h.strip()]
@@ -195,7 +195,7 @@ def _screen_table(source: Path, target: Path, rules: Path | None, as_of: date | 
                     raise ProfileError(f"{source}：第 {table.header_row} 行（列名）：{err}") from None
                 result.unknown_columns = dict(columns.unknown)
             result.header_row, result.sheet = table.header_row, table.sheet
-            carried = _passthrough(table.headers, columns, keep, source)
+            carried = carried_columns(table.headers, columns, keep, source)
             if columns is not None and keep is not None:
                 result.unknown_columns = {h: hint for h, hint in columns.unknown.items()
                                           if h not in carried}
