@@ -37,7 +37,7 @@ from calculator.reporting.catalogue import catalogue
 from calculator.reporting.files import chosen_report, offered_report, write_report
 from calculator.reporting.summary import Entry, Summary, caveats_of, citation_line, summarize
 from calculator.results.amounts import describe
-from calculator.results.calculator import package_version
+from calculator.results.calculator import package_version, settle_loaded
 from calculator.results.describe import clause_support, condition_lines
 from calculator.results.interview import SKIP, Interview, Question
 from calculator.results.report import STATUS_LABELS, ClauseResult, Detail
@@ -835,6 +835,7 @@ def screen(
     plan = _run(lambda: plan_screen(source, output, rules=rules, as_of=when, kind=kind, clauses=clause,
                                     keep=keep, workers=workers, sheet=sheet, header_row=header_row,
                                     engine=engine, dask=dask))
+    settle_loaded()  # this process now screens until it ends: see calculator.results.calculator
     try:
         with ExitStack() as stack:
             result = _run(lambda: plan.run(_progress_reporter(stack) if plan.local else None))

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
-from ..results.calculator import Calculator
+from ..results.calculator import Calculator, settle_loaded
 from .layout import RowResult
 from .screening import ColumnCache, Job, screen_rows
 from .table import InputRow
@@ -68,6 +68,7 @@ def _start_worker(job: Job, parent: int) -> None:
     _die_with_parent(parent)
     if "calculator" not in _worker:  # a forked worker already has the parent's
         _worker["calculator"] = Calculator.load(job.rules)
+    settle_loaded()  # a worker screens until it ends (forked ones share more memory, too)
     _worker["job"] = job
     _worker["columns"] = {}
 
