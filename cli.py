@@ -6,7 +6,6 @@ from __future__ import annotations
 import json as json_module
 import re
 import sys
-from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
@@ -27,22 +26,19 @@ from calculator import Calculator, CalculatorError, Report, load_profile
 from calculator.base.errors import ProfileError
 from calculator.base.money import format_money
 from calculator.batch.outputs import Terminated
-from calculator.batch.run import ENGINES, BatchResult, screen_table
+from calculator.batch.plan import plan_screen
+from calculator.batch.run import BatchResult
+from calculator.batch.screening import ENGINES
 from calculator.batch.template import write_template
-from calculator.profiles.models import PROFILE_KIND_LABELS
-from calculator.profiles.writing import (
-    NAME_LABELS,
-    profile_text,
-    shipped_profiles,
-    write_example,
-    write_text,
-)
+from calculator.profiles.spellings import ends_interview, kind_answer
+from calculator.profiles.writing import NAME_LABELS, save_interview, shipped_titles, write_example
 from calculator.profiles.writing import write_template as write_profile_template
-from calculator.reporting.files import write_report
+from calculator.reporting.catalogue import catalogue
+from calculator.reporting.files import chosen_report, offered_report, write_report
 from calculator.reporting.summary import Entry, Summary, caveats_of, citation_line, summarize
 from calculator.results.amounts import describe
-from calculator.results.calculator import package_version
-from calculator.results.describe import clause_support, condition_lines, select_clauses
+from calculator.results.calculator import package_version, settle_loaded
+from calculator.results.describe import clause_support, condition_lines
 from calculator.results.interview import SKIP, Interview, Question
 from calculator.results.report import STATUS_LABELS, ClauseResult, Detail
 from calculator.rules import caching
@@ -296,7 +292,7 @@ def _usage_error(error: Exception) -> int:
     if type(error).__name__ == "NoArgsIsHelpError" and ctx is not None:
         out.print(Text(ctx.get_help()))
         return 2
-    err.print(Text("错误：", style="bold red") + Text(zh_error(message)))
+    _error(zh_error(message))
     code = getattr(error, "exit_code", 2)
     return code if isinstance(code, int) else 2
 
@@ -351,8 +347,18 @@ def _run(action: Callable[[], T]) -> T:
     try:
         return action()
     except CalculatorError as error:
-        err.print(Text("错误：", style="bold red") + Text(str(error)))
+        _error(str(error))
         raise typer.Exit(1) from None
+
+
+def _error(message: str) -> None:
+    err.print(Text("错误：", style="bold red") + Text(message))
+
+
+def _refuse(message: str) -> NoReturn:
+    """An option the command cannot take: say why and exit 2, as a usage error does."""
+    _error(message)
+    raise typer.Exit(2)
 
 
 def _as_of(value: str | None) -> date:
@@ -361,8 +367,7 @@ def _as_of(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        err.print(Text("错误：", style="bold red") + Text(f"--as-of 应为日期 YYYY-MM-DD，实际为 {value!r}"))
-        raise typer.Exit(2) from None
+        _refuse(f"--as-of 应为日期 YYYY-MM-DD，实际为 {value!r}")
 
 
 def _money(value: Any) -> str:
@@ -596,12 +601,6 @@ def explain(
     _line("出处：" + _cite(result), 0)
 
 
-KIND_ANSWERS = {"1": "company", "2": "talent", "company": "company", "talent": "talent",
-                "企业": "company", "机构": "company", "企业/机构": "company", "单位": "company",
-                "人才": "talent", "个人": "talent"}
-STOP_WORDS = frozenset({"结束", "完成", "退出", "q", "quit", "exit"})
-
-
 def _read(prompt: str) -> str | None:
     """One line from the user; ``None`` at the end of input."""
     out.print(Text(prompt, style="bold"), end="")
@@ -616,20 +615,6 @@ def _read(prompt: str) -> str | None:
 def _ended_early() -> NoReturn:
     err.print("输入已结束，还没有可保存的内容。重新运行 policycalc ask 即可开始。")
     raise typer.Exit(1)
-
-
-def _safe_name(name: str) -> str:
-    cleaned = re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("._")
-    return cleaned[:60] or "档案"
-
-
-def _free_path(stem: str, suffix: str) -> Path:
-    path = Path(f"{stem}{suffix}")
-    number = 2
-    while path.exists():
-        path = Path(f"{stem}-{number}{suffix}")
-        number += 1
-    return path
 
 
 def _ask_question(interview: Interview, question: Question, number: int) -> bool:
@@ -647,7 +632,7 @@ def _ask_question(interview: Interview, question: Question, number: int) -> bool
         _line(question.help, 2, style="dim")
     while True:
         text = _read("> ")
-        if text is None or text.lower() in STOP_WORDS:
+        if text is None or ends_interview(text):
             return False
         try:
             value = interview.give(question.field, text, numbered=True)
@@ -679,16 +664,14 @@ def ask(
     out.print(Text("政策自查问答", style="bold"))
     _line("每次问一项，先问可能决定金额最多的信息。不知道就回答“不知道”或直接回车跳过；"
           "回答“结束”随时结束，已回答的会保存。")
-    chosen = KIND_ANSWERS.get(kind.strip()) if kind else None
+    chosen = kind_answer(kind.strip()) if kind else None
     if kind and chosen is None:
-        err.print(Text("错误：", style="bold red")
-                  + Text(f"--kind 应为 company（企业/机构）或 talent（人才），实际为 {kind!r}"))
-        raise typer.Exit(2)
+        _refuse(f"--kind 应为 company（企业/机构）或 talent（人才），实际为 {kind!r}")
     while chosen is None:
         text = _read("\n为谁自查？1. 企业/机构  2. 人才  > ")
         if text is None:
             _ended_early()
-        chosen = KIND_ANSWERS.get(text)
+        chosen = kind_answer(text)
         if chosen is None:
             _line("请输入 1（企业/机构）或 2（人才）。", 2, style="yellow")
     name = ""
@@ -712,19 +695,15 @@ def ask(
         _line(Text("目前：", style="bold") + Text(running.headline[0]), 2)
     profile = interview.profile()
     report = calc.evaluate(profile, when)
-    saved = output or _free_path(_safe_name(name), ".yaml")
-    text = profile_text(chosen, interview.data(), title=f"{name} 的{PROFILE_KIND_LABELS[chosen]}档案")
-    path = _run(lambda: write_text(saved, text, overwrite=output is not None))
+    path = _run(lambda: save_interview(chosen, interview.data(), name, output))
     out.print()
     _render_summary(summarize(report, calc.bundle.groups), str(path))
     out.print()
     out.print(Text(f"档案已保存：{path}", style="bold green"))
     target = report_path
     if target is None:
-        default = _free_path(f"{_safe_name(name)}-自查报告", ".html")
-        answer = _read(f"生成可打印的报告吗？直接回车生成 {default}，输入 否 跳过：")
-        if answer is not None and answer not in ("否", "不", "no", "n", "跳过"):
-            target = Path(answer) if answer and answer not in ("是", "好", "y", "yes") else default
+        offered = offered_report(name)
+        target = chosen_report(_read(f"生成可打印的报告吗？直接回车生成 {offered}，输入 否 跳过："), offered)
     if target is not None:
         written = _run(lambda: write_report(report, target, calc.bundle.groups))
         out.print(Text(f"报告已生成：{written}（用浏览器打开即可打印）", style="bold green"))
@@ -745,9 +724,8 @@ def init(
 ) -> None:
     """写一份带注释的空白档案（每项的中文名称、可选值和示例），或复制一个示例档案。"""
     if list_:
-        for stem, source in shipped_profiles().items():
-            first = source.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
-            out.print(Text(stem, style="cyan"), Text(f"  {first}"))
+        for stem, title in shipped_titles().items():
+            out.print(Text(stem, style="cyan"), Text(f"  {title}"))
         return
     if example is not None:
         target = output if output is not None else (Path(kind) if kind else None)
@@ -756,10 +734,9 @@ def init(
         _command("自查", f"policycalc check {path}")
         return
     if kind is None or output is None:
-        err.print(Text("错误：", style="bold red") + Text(
-            "请写出类型和文件，如 policycalc init company 档案.yaml；或 policycalc init --example global500"))
-        raise typer.Exit(2)
-    chosen = KIND_ANSWERS.get(kind, kind)
+        _refuse("请写出类型和文件，如 policycalc init company 档案.yaml；"
+                "或 policycalc init --example global500")
+    chosen = kind_answer(kind) or kind
     path = _run(lambda: write_profile_template(chosen, output, overwrite=force))
     out.print(f"已生成档案模板：{path}（不知道的项留空即可）")
     _command("填好后自查", f"policycalc check {path}")
@@ -796,17 +773,11 @@ def _render_batch(result: BatchResult) -> None:
     table = Table(title=f"汇总（{summary.applicants} 名有效申请人）", title_justify="left")
     for name in ("条款", "符合", "待补充", "差一项", "保底合计", "最高合计", "含待补充者最高"):
         table.add_column(name, overflow="fold", justify="left" if name == "条款" else "right")
-    rows = summary.rows()
-    apart = 0
-    for row in rows[:-1]:
-        if str(row[3]).startswith("未施行") or str(row[3]).endswith("（政策导向）"):
-            apart += 1
-            continue
-        if row[6] or row[7] or row[8] or len(summary.tallies) <= 20:
-            # Text, not markup: rich would take "[clause-id]" for a style tag and drop it.
-            table.add_row(Text(f"{row[1]}\n[{row[0]}]"), str(row[6]), str(row[7]), str(row[8]),
-                          *(_money_cell(v) for v in row[9:]))
-    total = rows[-1]
+    rows, apart, total = summary.overview()
+    for row in rows:
+        # Text, not markup: rich would take "[clause-id]" for a style tag and drop it.
+        table.add_row(Text(f"{row[1]}\n[{row[0]}]"), str(row[6]), str(row[7]), str(row[8]),
+                      *(_money_cell(v) for v in row[9:]))
     table.add_row("合计", "", "", "", *(_money_cell(v) for v in total[9:]), style="bold")
     out.print(table)
     if apart:
@@ -864,30 +835,19 @@ def screen(
     """批量筛查：每一行申请人输出一行结果（或错误说明），另附按条款的汇总。"""
     when = _as_of(as_of)
     if kind is not None and kind not in ("company", "talent"):
-        err.print(Text("错误：", style="bold red") + Text(f"--kind 应为 company 或 talent，实际为 {kind!r}"))
-        raise typer.Exit(2)
+        _refuse(f"--kind 应为 company 或 talent，实际为 {kind!r}")
     if engine not in ENGINES:
-        err.print(Text("错误：", style="bold red")
-                  + Text(f"--engine 应为 {' 或 '.join(ENGINES)}，实际为 {engine!r}"))
-        raise typer.Exit(2)
-    kept = [k.strip() for k in keep.replace("，", ",").split(",") if k.strip()] if keep is not None else None
-    calc = _run(lambda: Calculator.load(rules))
-    # --clause takes an id or words of a title (世界500强), as explain does.
-    chosen = _run(lambda: [calc.bundle.resolve(c).id for c in clause]) if clause else None
-    if dask is not None:
-        from calculator.batch.distributed import screen_dataset  # imports Dask only when asked
-
-        _render_batch(_run(lambda: screen_dataset(source, output, address=dask, rules=rules, as_of=when,
-                                                  kind=kind, clauses=chosen, calculator=calc)))
-        return
+        _refuse(f"--engine 应为 {' 或 '.join(ENGINES)}，实际为 {engine!r}")
+    plan = _run(lambda: plan_screen(source, output, rules=rules, as_of=when, kind=kind, clauses=clause,
+                                    keep=keep, workers=workers, sheet=sheet, header_row=header_row,
+                                    engine=engine, dask=dask))
+    settle_loaded()  # this process now screens until it ends: see calculator.results.calculator
     try:
         with ExitStack() as stack:
-            progress = _progress_reporter(stack)
-            result = _run(lambda: screen_table(source, output, rules=rules, as_of=when, kind=kind,
-                                               clauses=chosen, workers=workers,
-                                               progress=progress, calculator=calc, sheet=sheet,
-                                               header_row=header_row, keep=kept, engine=engine))
+            result = _run(lambda: plan.run(_progress_reporter(stack) if plan.local else None))
     except (KeyboardInterrupt, Terminated):
+        if not plan.local:
+            raise
         err.print(Text("已中断：", style="bold red") + Text("原有的结果文件未改动，临时文件已删除"))
         raise typer.Exit(130) from None
     _render_batch(result)
@@ -917,16 +877,9 @@ def rules_list(
     rules: RulesOption = None,
 ) -> None:
     """按政策文件列出条款；可按对象、支持类型筛选，按标题查找。"""
-    def select() -> tuple[Any, list[Any]]:
-        bundle = Calculator.load(rules).bundle
-        return bundle, select_clauses(bundle, target=target, support=support, text=search)
-
-    bundle, chosen = _run(select)
-    by_doc: dict[str, list[Any]] = {}
-    for rule in chosen:
-        by_doc.setdefault(rule.document.id, []).append(rule)
-    for rules_of_doc in by_doc.values():
-        doc = rules_of_doc[0].document
+    listing = _run(lambda: catalogue(Calculator.load(rules).bundle, target=target, support=support,
+                                     text=search))
+    for doc, rules_of_doc in listing.documents:
         number = f" {doc.doc_number}" if doc.doc_number else ""
         out.print()
         _line(Text(f"《{doc.title}》{number}［{DOC_STATUS_LABELS[doc.status]}］  {len(rules_of_doc)} 条",
@@ -937,15 +890,13 @@ def rules_list(
                                                         style="dim"), 0, hanging=2)
             _id_line(rule.id, 2)
             _line(rule.clause.benefit.text, 2, style="dim")
-    counts = Counter(rule.document.status for rule in chosen)
-    summary = "，".join(f"{DOC_STATUS_LABELS[s]} {n} 条" for s, n in sorted(counts.items()))
+    summary = "，".join(f"{DOC_STATUS_LABELS[s]} {n} 条" for s, n in listing.statuses)
     out.print()
-    if not chosen:
+    if not listing.chosen:
         out.print("没有符合筛选条件的条款。")
-    filtered = target or support or search
-    scope = f"（共 {len(bundle.clauses)} 条中筛选）" if filtered else ""
-    out.print(f"共 {len(chosen)} 条条款{scope}，{len(by_doc)} 份文件" + (f"：{summary}" if summary else "")
-              + f"；规则版本 {bundle.version}")
+    scope = f"（共 {listing.total} 条中筛选）" if listing.filtered else ""
+    out.print(f"共 {listing.chosen} 条条款{scope}，{len(listing.documents)} 份文件"
+              + (f"：{summary}" if summary else "") + f"；规则版本 {listing.rules_version}")
 
 
 @rules_app.command("show")

@@ -1,9 +1,11 @@
-"""Writing output files whole or not at all: into a temporary file beside the target, then
-renamed over it, so a failed write never leaves half a file behind."""
+"""Output files: written whole or not at all (into a temporary file beside the target, then
+renamed over it, so a failed write never leaves half a file behind), and named from a
+person's or a firm's name without taking a name already in use."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -48,3 +50,20 @@ def write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
     """Write ``text`` as UTF-8 to ``path``, whole or not at all."""
     return replace_file(Path(path), lambda temporary: temporary.write_text(text, encoding="utf-8"),
                         overwrite=overwrite)
+
+
+def file_stem(name: str) -> str:
+    """``name`` made safe as a file name: separators, reserved characters and spaces become
+    ``_``, at most 60 characters; ``档案`` when nothing is left."""
+    cleaned = re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("._")
+    return cleaned[:60] or "档案"
+
+
+def free_path(stem: str, suffix: str) -> Path:
+    """``stem`` + ``suffix`` in the current directory, or ``stem-2``, ``stem-3`` … if taken."""
+    path = Path(f"{stem}{suffix}")
+    number = 2
+    while path.exists():
+        path = Path(f"{stem}-{number}{suffix}")
+        number += 1
+    return path

@@ -38,7 +38,7 @@ from ..results.screening import Screening, screen
 from ..rules.loading import Bundle
 from .columns import Columns, identity, input_fields, row_kind
 from .layout import RowResult
-from .tabular import InputRow
+from .table import InputRow
 
 #: Share of rows screened again the row-at-a-time way (rules engine included) and compared.
 VERIFY_RATE = 0.01

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -31,9 +31,11 @@ from ..rules.loading import bundle_files
 from . import columnar
 from .columns import CellError, Columns, identity, parse_row, resolve
 from .parquet import ParquetWriter, is_parquet, open_input
-from .run import BatchResult, Job, _chunks, screen_rows
+from .run import BatchResult, carried_columns
+from .screening import Job, screen_rows
 from .summary import Summary
-from .tabular import InputRow
+from .table import InputRow
+from .workers import in_chunks
 
 PARTITION_SUFFIXES = (".parquet", ".csv")
 SUMMARY_NAME = "summary.parquet"
@@ -76,6 +78,8 @@ class Task:
     as_of: date
     kind: str | None
     verify_rate: float
+    #: the input columns to carry to the output (``--keep``); ``None``: every unknown column
+    keep: tuple[str, ...] | None = None
 
 
 def partitions(source: Path) -> list[Path]:
@@ -150,15 +154,16 @@ def screen_partition(path: Path, target: Path, task: Task, offset: int,
     partial = Partial()
     with open_input(path) as table:
         columns = _columns(table.headers, task.kind, path)
-        job = Job(None, task.as_of, task.kind, None, columns, structured=False, engine="columnar",
-                  verify_rate=task.verify_rate)
+        carried = carried_columns(table.headers, columns, task.keep, path)
+        job = Job(None, task.as_of, task.kind, None, columns, structured=False, passthrough=carried,
+                  engine="columnar", verify_rate=task.verify_rate)
         formatter = job.formatter
         kinds = [columns.kind] if columns.kind and not columns.kind_column else None
         summary = Summary(calculator.bundle, task.as_of, None, kinds)
         cache: dict[tuple[str, ...], Columns | str] = {}
         with ParquetWriter(target) as writer:
             writer.start("筛查结果", formatter.header)
-            for chunk in _chunks(_shifted(table.rows, offset), CHUNK_ROWS):
+            for chunk in in_chunks(_shifted(table.rows, offset), CHUNK_ROWS):
                 for row in screen_rows(calculator, job, chunk, cache):
                     partial.read += 1
                     first = duplicates.get(row.number)
@@ -216,18 +221,21 @@ def _client(address: str) -> tuple[Any, Any]:
 def screen_dataset(source: Path, target: Path, *, address: str, rules: Path | None = None,
                    as_of: date | None = None, kind: str | None = None,
                    clauses: Collection[str] | None = None, calculator: Calculator | None = None,
-                   verify_rate: float | None = None) -> BatchResult:
+                   verify_rate: float | None = None, keep: Sequence[str] | None = None) -> BatchResult:
     """Screen the partitions of ``source`` on the Dask cluster at ``address``
     (``tcp://host:8786``; ``local`` for a two-worker cluster on this machine, ``local:N``
     for N workers; workers listen on 127.0.0.1 only) and write
     ``target``: a folder of ``part-NNNNN.parquet`` files, one per partition, and
-    ``summary.parquet``. Raises ``ProfileError`` when an input cannot be read."""
+    ``summary.parquet``. ``keep``: the input columns carried to the output, as for
+    ``screen_table`` (default: every column that is no profile field). Raises
+    ``ProfileError`` when an input cannot be read."""
     if clauses:
         raise ProfileError("--dask 不支持 --clause：按条款排列的候选名单需要在一台机器上筛查")
     calculator = calculator or Calculator.load(rules)
     as_of = as_of or date.today()
     task = Task(Rules.of(calculator, rules), as_of, kind,
-                columnar.VERIFY_RATE if verify_rate is None else verify_rate)
+                columnar.VERIFY_RATE if verify_rate is None else verify_rate,
+                None if keep is None else tuple(keep))
     parts = partitions(source)
     target.mkdir(parents=True, exist_ok=True)
     client, cluster = _client(address)
@@ -248,7 +256,10 @@ def screen_dataset(source: Path, target: Path, *, address: str, rules: Path | No
     columns = _columns(headers, kind, parts[0])
     kinds = [columns.kind] if columns.kind and not columns.kind_column else None
     summary = Summary(calculator.bundle, as_of, None, kinds)
-    result = BatchResult(unknown_columns=dict(columns.unknown))
+    carried = carried_columns(headers, columns, task.keep, parts[0])
+    unknown = {h: hint for h, hint in columns.unknown.items()  # as screen_table says them
+               if task.keep is None or h not in carried}
+    result = BatchResult(unknown_columns=unknown, passthrough=carried)
     for partial in partials:
         merge(summary, partial)
         result.read += partial.read

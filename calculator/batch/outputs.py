@@ -17,7 +17,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from types import FrameType
+from types import FrameType, TracebackType
+from typing import TypeVar
 
 from ..base.errors import CalculatorError
 
@@ -98,6 +99,30 @@ def write_error(err: OSError, path: Path) -> OutputError:
     else:
         text = f"无法写入 {path}：{err.strerror or err}"
     return OutputError(text + "；原有的结果文件未改动")
+
+
+_Self = TypeVar("_Self", bound="Committing")
+
+
+class Committing:
+    """An output used in a ``with`` block: on leaving it without an error the output is
+    finished and put in place (``close``); an error removes it (``abort``)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 class OutputSet:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,7 +20,10 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 from ..base.errors import ProfileError
-from .tabular import InputRow, JsonLine, Table, Writer, open_table
+from .outputs import Committing
+from .table import InputRow, Table
+from .tabular import open_table
+from .writer import JsonLine, Writer
 
 SUFFIX = ".parquet"
 BATCH_ROWS = 8192
@@ -87,8 +89,8 @@ def _cell(header: str, value: Any) -> Any:
     return str(value)
 
 
-class ParquetWriter:
-    """An output Parquet file, with the interface of ``tabular.Writer``: further tables
+class ParquetWriter(Committing):
+    """An output Parquet file, with the interface of ``writer.Writer``: further tables
     go to files ``<stem>.<suffix>.parquet`` beside it."""
 
     structured = False
@@ -105,16 +107,6 @@ class ParquetWriter:
         self._schema: pa.Schema | None = None
         self._writer: pq.ParquetWriter | None = None
         self._rows: list[Sequence[Any]] = []
-
-    def __enter__(self) -> ParquetWriter:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def start(self, sheet: str, header: Sequence[str], widths: dict[str, int] | None = None) -> None:
         del sheet, widths
@@ -171,7 +163,7 @@ class ParquetWriter:
 
 
 def open_output(path: Path, source: Path | None = None) -> Writer | ParquetWriter:
-    """Any output table: Parquet here, the other formats by ``tabular``."""
+    """Any output table: Parquet here, the other formats by ``writer``."""
     return ParquetWriter(path, source) if is_parquet(path) else Writer(path, source)
 
 

@@ -139,3 +139,17 @@ class Summary:
                     UNBOUNDED if exposure_total is None else exposure_total])
         return out
 
+    def overview(self, limit: int = 20) -> tuple[list[list[Any]], int, list[Any]]:
+        """What a terminal shows of ``rows``: the clauses in force that someone is eligible
+        for, waits for facts for or is one short of (all of them when there are at most
+        ``limit``), how many clauses not in force or stating a policy direction are left
+        for the output file, and the total row."""
+        *clauses, total = self.rows()
+        shown: list[list[Any]] = []
+        apart = 0
+        for row in clauses:
+            if str(row[3]).startswith("未施行") or str(row[3]).endswith("（政策导向）"):
+                apart += 1
+            elif row[6] or row[7] or row[8] or len(self.tallies) <= limit:
+                shown.append(row)
+        return shown, apart, total

@@ -11,7 +11,8 @@ from ..base.errors import ProfileError
 from ..profiles.models import PROFILE_KIND_LABELS, credit_code_check_char
 from ..profiles.values import expected_text
 from .columns import EXAMPLE_COLUMN, EXAMPLE_MARK, header_of, input_fields
-from .tabular import Writer, table_format
+from .tabular import table_format
+from .writer import Writer
 from .xlsxwrite import column_letter
 
 _CODE = "91320594MA1P2K8L3"

@@ -4,6 +4,8 @@ and certificates (博士研究生, 教授, 高级工程师), and the usual words
 
 One table for every way facts arrive: ``values.convert`` applies it to spreadsheet cells,
 the profile models to YAML, JSON and HTTP profiles. It maps field name -> written -> value.
+The answers an interview understands beyond the fields' own (which kind of profile, a
+word that ends it) are here too.
 """
 
 from __future__ import annotations
@@ -42,3 +44,20 @@ ALIASES: dict[str, dict[str, str]] = {
 def spelled(field: str, text: str) -> str:
     """The catalogue value a spelling of ``field`` means; other text as it is."""
     return ALIASES.get(field, {}).get(text.strip().replace(" ", ""), text)
+
+
+#: How a person may say which kind of profile: a number from the menu, the kind, its name.
+KIND_ANSWERS = {"1": "company", "2": "talent", "company": "company", "talent": "talent",
+                "企业": "company", "机构": "company", "企业/机构": "company", "单位": "company",
+                "人才": "talent", "个人": "talent"}
+#: Answers that end an interview (compared in lower case).
+STOP_WORDS = frozenset({"结束", "完成", "退出", "q", "quit", "exit"})
+
+
+def kind_answer(text: str) -> str | None:
+    """The profile kind (company or talent) an answer names; ``None`` for any other text."""
+    return KIND_ANSWERS.get(text)
+
+
+def ends_interview(text: str) -> bool:
+    return text.lower() in STOP_WORDS

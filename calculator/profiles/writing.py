@@ -144,6 +144,20 @@ def find_example(name: str) -> Path:
     raise CalculatorError(f"没有示例 {name!r}{did_you_mean(name, examples)}；可用的示例：{listing}")
 
 
+def shipped_titles() -> dict[str, str]:
+    """The example profiles by file stem, each with the title its first line gives."""
+    return {stem: source.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
+            for stem, source in shipped_profiles().items()}
+
+
+def save_interview(kind: str, data: dict[str, Any], name: str, path: Path | None = None) -> Path:
+    """Save the answers of an interview as a profile file: ``path`` (replaced if it exists),
+    else ``<name>.yaml`` in the current directory under a name not yet taken."""
+    target = path or files.free_path(files.file_stem(name), ".yaml")
+    text = profile_text(kind, data, title=f"{name} 的{PROFILE_KIND_LABELS[kind]}档案")
+    return write_text(target, text, overwrite=path is not None)
+
+
 def write_text(path: str | Path, text: str, *, overwrite: bool = False) -> Path:
     """Write ``text`` to ``path`` as UTF-8, refusing to replace a file unless told to."""
     return files.write_text(path, text, overwrite=overwrite)
@@ -158,5 +172,5 @@ def write_example(name: str, path: str | Path | None = None, *, overwrite: bool 
     return write_text(path or source.name, source.read_text(encoding="utf-8"), overwrite=overwrite)
 
 
-__all__ = ["find_example", "profile_text", "shipped_profiles", "template_text", "write_example",
-           "write_template", "write_text"]
+__all__ = ["find_example", "profile_text", "save_interview", "shipped_profiles", "shipped_titles",
+           "template_text", "write_example", "write_template", "write_text"]

@@ -1,4 +1,5 @@
-"""Writing a report file, the format chosen by the file's extension."""
+"""Writing a report file, the format chosen by the file's extension, and which file a
+person's answer asks for."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..base.errors import CalculatorError
-from ..base.files import write_text
+from ..base.files import file_stem, free_path, write_text
 from ..results.report import Report
 from ..rules.schema import StackingGroup
 from .html import render_summary
@@ -14,6 +15,9 @@ from .summary import summarize
 from .xlsx import write_summary
 
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".xlsx": "xlsx"}
+#: Answers to "write a report?" that mean no, and those that mean the file offered.
+DECLINED = frozenset({"否", "不", "no", "n", "跳过"})
+ACCEPTED = frozenset({"是", "好", "y", "yes"})
 
 
 def write_report(report: Report, path: str | Path, groups: Sequence[StackingGroup] = (), *,
@@ -30,4 +34,17 @@ def write_report(report: Report, path: str | Path, groups: Sequence[StackingGrou
     return write_text(target, render_summary(summary))
 
 
-__all__ = ["REPORT_FORMATS", "write_report"]
+def offered_report(name: str) -> Path:
+    """The report file offered for ``name``: ``<name>-自查报告.html``, under a name not yet taken."""
+    return free_path(f"{file_stem(name)}-自查报告", ".html")
+
+
+def chosen_report(answer: str | None, offered: Path) -> Path | None:
+    """The report file an answer to "write a report?" asks for: none (no answer, or no),
+    ``offered`` (an empty answer, or yes), or the file named."""
+    if answer is None or answer in DECLINED:
+        return None
+    return Path(answer) if answer and answer not in ACCEPTED else offered
+
+
+__all__ = ["REPORT_FORMATS", "chosen_report", "offered_report", "write_report"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from calculator import CalculatorError
-from calculator.base.files import replace_file, write_text
+from calculator.base.files import file_stem, free_path, replace_file, write_text
 
 
 def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
@@ -38,3 +38,18 @@ def test_refuses_to_overwrite_unless_told(tmp_path: Path) -> None:
         write_text(target, "2", overwrite=False)
     with pytest.raises(CalculatorError, match="不存在"):
         write_text(tmp_path / "no" / "a.yaml", "2")
+
+
+def test_a_name_becomes_a_safe_file_stem() -> None:
+    assert file_stem("苏州某某 科技/有限:公司") == "苏州某某_科技_有限_公司"
+    assert file_stem("..\\..\\etc") == "etc"
+    assert file_stem("  ") == "档案"
+    assert len(file_stem("甲" * 100)) == 60
+
+
+def test_a_free_path_skips_names_already_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert free_path("张三", ".yaml") == Path("张三.yaml")
+    Path("张三.yaml").write_text("", encoding="utf-8")
+    Path("张三-2.yaml").write_text("", encoding="utf-8")
+    assert free_path("张三", ".yaml") == Path("张三-3.yaml")

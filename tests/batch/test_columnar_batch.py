@@ -133,7 +133,9 @@ def test_dask_local_cluster_equals_the_local_run(tmp_path: Path, calc: Calculato
 
     kind = "company"
     rows = messy_rows(kind, 240, 11)
-    headers = _headers(kind)
+    for number, row in enumerate(rows):  # a column of the user's own, carried to the output
+        row["受理编号"] = f"SZ-{number:04d}" if number % 7 else ""
+    headers = [*_headers(kind), "受理编号"]
     parts = tmp_path / "parts"
     parts.mkdir()
     size = len(rows) // 3 + 1
@@ -149,6 +151,9 @@ def test_dask_local_cluster_equals_the_local_run(tmp_path: Path, calc: Calculato
     remote = screen_dataset(parts, tmp_path / "out", address="local", as_of=AS_OF, calculator=calc)
     merged = [row for i in range(3) for row in read_rows(tmp_path / "out" / f"part-{i:05d}.parquet")]
     assert merged == read_rows(tmp_path / "local.parquet")
+    assert "受理编号" in merged[0] and merged[1]["受理编号"] == "SZ-0001"
+    assert remote.passthrough == local.passthrough == ("受理编号",)
+    assert remote.unknown_columns == local.unknown_columns
     assert read_rows(tmp_path / "out" / "summary.parquet") == read_rows(tmp_path / "local.summary.parquet")
     assert (remote.read, remote.with_errors, remote.duplicates) == (local.read, local.with_errors,
                                                                     local.duplicates)

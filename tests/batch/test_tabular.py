@@ -17,7 +17,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from calculator.base.errors import ProfileError
-from calculator.batch.tabular import InputRow, Writer, open_table, table_format
+from calculator.batch.table import InputRow
+from calculator.batch.tabular import open_table, table_format
+from calculator.batch.writer import Writer
 
 
 def read(path: Path) -> tuple[list[str], list[InputRow]]:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from calculator import Calculator, load_profile
 from calculator.profiles.fields import FIELDS
 from calculator.profiles.models import parse_profile
+from calculator.profiles.spellings import ends_interview, kind_answer
 from calculator.profiles.values import ALIASES, choice, convert
 from calculator.service.app import create_app
 
@@ -53,3 +54,15 @@ def test_the_http_service_takes_the_same_spellings(calc: Calculator) -> None:
     with TestClient(create_app(calc)) as client:
         assert post("园区") == 200
         assert post("浦东新区") == 422  # a spelling not in the table is still refused
+
+
+@pytest.mark.parametrize(("answer", "kind"), [("1", "company"), ("2", "talent"), ("企业", "company"),
+                                              ("企业/机构", "company"), ("个人", "talent"),
+                                              ("talent", "talent"), ("3", None), ("公司 ", None)])
+def test_an_answer_names_a_profile_kind_or_none(answer: str, kind: str | None) -> None:
+    assert kind_answer(answer) == kind
+
+
+def test_the_words_that_end_an_interview() -> None:
+    assert ends_interview("结束") and ends_interview("QUIT") and ends_interview("q")
+    assert not ends_interview("") and not ends_interview("不知道")
