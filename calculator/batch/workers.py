@@ -125,11 +125,19 @@ def screened(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
         if finished:
             pool.shutdown(wait=True)
         else:  # interrupted: the workers' rows are not wanted
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            for process in processes:
                 process.terminate()
             # Waiting lets the pool's own thread notice and close its pipes; without it the
             # interpreter's exit hook writes to a closed pipe and prints a traceback.
-            pool.shutdown(wait=True, cancel_futures=True)
+            try:
+                pool.shutdown(wait=True, cancel_futures=True)
+            except RuntimeError:
+                # Ctrl-C landed inside the first submit, after the pool made its thread and
+                # before it started it: that thread never runs, so the workers are reaped
+                # here, and the interruption (not this) is what the caller sees.
+                for process in processes:
+                    process.join(5)
 
 
 def in_chunks(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:
