@@ -23,7 +23,7 @@ from ..rules.loading import Bundle, ClauseRule, scope_text
 from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS, CaseByCase, Fixed, NonMonetary, UpTo
 from .amounts import compute, describe
 from .building import complete
-from .explaining import Wording, leaf_sources, unknown_sources, wordings
+from .explaining import Wording, WordingKey, leaf_sources, unknown_sources, wordings
 from .report import BenefitOut, Status
 
 _ORDERED_OPS = frozenset({"<", "<=", ">", ">="})
@@ -135,6 +135,7 @@ def _heading(rule: ClauseRule) -> dict[str, Any]:
 def prepare(bundle: Bundle) -> dict[str, tuple[Prepared, ...]]:
     """The bundle's clauses per profile kind, in bundle order."""
     per_kind: dict[str, list[Prepared]] = {}
+    memo: dict[WordingKey, Wording] = {}
     for rule in bundle.clauses:
         benefit = rule.clause.benefit
         static = (compute(benefit, rule.profile_kind, {}, rule.thresholds)
@@ -145,7 +146,7 @@ def prepare(bundle: Bundle) -> dict[str, tuple[Prepared, ...]]:
                   compile_some(rule.condition, counts=_not_city_scope)),
             static,
             describe(static) if static else None, citation_ref(rule), leaf_sources(rule.condition),
-            wordings(rule.condition), _heading(rule)))
+            wordings(rule.condition, memo), _heading(rule)))
     return {kind: tuple(items) for kind, items in per_kind.items()}
 
 

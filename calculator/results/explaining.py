@@ -108,10 +108,19 @@ class Wording:
     blank: dict[str, Any]
 
 
-def wordings(node: Node | None) -> tuple[Wording, ...]:
-    """The comparisons of the tree in order, each with its fixed words (see ``Wording``)."""
+WordingKey = tuple[Leaf, bool, "str | None"]
+
+
+def wordings(node: Node | None, memo: dict[WordingKey, Wording] | None = None) -> tuple[Wording, ...]:
+    """The comparisons of the tree in order, each with its fixed words (see ``Wording``).
+    ``memo`` shares one ``Wording`` between equal comparisons of many clauses (a corpus
+    repeats the same thresholds and districts thousands of times)."""
     out: list[Wording] = []
     for leaf, negated, definition in _walk(node):
+        key = (leaf, negated, definition)
+        if memo is not None and key in memo:
+            out.append(memo[key])
+            continue
         spec = leaf.field
         need = requirement(leaf)
         if negated:
@@ -123,8 +132,11 @@ def wordings(node: Node | None) -> tuple[Wording, ...]:
                  "definition": definition,
                  "text": f"{MARKS[Outcome.UNKNOWN]} {prefix}{source.label}未填写，无法判断"
                          f"（要求 {spec.label} {need}）"}
-        out.append(Wording(spec.name, spec, leaf, compile_check(leaf), negated, definition, need,
-                           prefix, not negated, blank))
+        wording = Wording(spec.name, spec, leaf, compile_check(leaf), negated, definition, need,
+                          prefix, not negated, blank)
+        if memo is not None:
+            memo[key] = wording
+        out.append(wording)
     return tuple(out)
 
 
