@@ -62,6 +62,8 @@ def _start_worker(job: Job, parent: int) -> None:
     # Ctrl-C reaches every process of the terminal; the parent stops the workers itself,
     # and a forked worker must not run the parent's SIGTERM handler (``interruptible``).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # held back while this process started: see _submit
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
@@ -112,7 +114,7 @@ def screened(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
     try:
         pending: deque[Future[list[RowResult]]] = deque()
         for chunk in chunks:
-            pending.append(pool.submit(_screen_chunk, chunk))
+            pending.append(_submit(pool, chunk))
             if len(pending) >= 2 * workers:  # a bounded window keeps memory flat
                 yield from pending.popleft().result()
         while pending:
@@ -138,6 +140,20 @@ def screened(calculator: Calculator, job: Job, rows: Iterator[InputRow], workers
                 # here, and the interruption (not this) is what the caller sees.
                 for process in processes:
                     process.join(5)
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[InputRow]) -> Future[list[RowResult]]:
+    """``pool.submit``, with Ctrl-C held back meanwhile: a submit may start a worker, and a
+    Ctrl-C reaching the worker before its initializer ignores it would print a traceback
+    from the middle of its start. Held back, not lost: this process gets it right after,
+    and the worker discards it once it ignores Ctrl-C."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return pool.submit(_screen_chunk, chunk)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return pool.submit(_screen_chunk, chunk)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def in_chunks(rows: Iterator[InputRow], size: int) -> Iterator[list[InputRow]]:
