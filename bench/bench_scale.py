@@ -201,6 +201,40 @@ def batch_section(work: Path, rows: int, calculator: Calculator, title: str) -> 
         print(f"  {engine:<9} {workers} 进程 → {suffix:<8} {rows / took:9.0f} 行/秒  "
               f"{took / base:5.2f}× 用时  峰值内存 {peak_mib():7.1f} MiB", flush=True)
     print("  各路径的符合条款逐行一致")
+    memory_by_rows(work, [rows // 4, rows])
+
+
+_SCREEN_CHILD = """
+import json, sys
+from datetime import date
+from pathlib import Path
+from calculator.batch.run import screen_table
+result = screen_table(Path(sys.argv[1]), Path(sys.argv[2]), as_of=date.fromisoformat(sys.argv[3]),
+                      engine=sys.argv[4])
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"peak_mib": int(hwm.split()[1]) / 1024, "written": result.written}))
+"""
+
+
+def memory_by_rows(work: Path, sizes: list[int]) -> None:
+    """Each case in a process of its own: its peak memory for a table and one 4 times
+    as long. Flat means the longer table costs (about) no more."""
+    print("  内存随行数（每项一个新进程；峰值常驻内存）", flush=True)
+    for engine, suffix in (("columnar", ".jsonl"), ("columnar", ".parquet"), ("rows", ".jsonl")):
+        peaks = []
+        for size in sizes:
+            source = write_csv(work / f"memory-{size}.csv", "company", size)
+            target = work / f"memory-{engine}-{size}{suffix}"
+            out = subprocess.run([sys.executable, "-c", _SCREEN_CHILD, str(source), str(target),
+                                  AS_OF.isoformat(), engine],
+                                 capture_output=True, text=True, check=True, cwd=ROOT).stdout
+            figures = json.loads(out.splitlines()[-1])
+            if figures["written"] != size:
+                sys.exit(f"内存测量：{size} 行输入写出了 {figures['written']} 行")
+            peaks.append(figures["peak_mib"])
+        shown = "  ".join(f"{size} 行 {peak:6.1f} MiB" for size, peak in zip(sizes, peaks, strict=True))
+        print(f"  {engine:<9} → {suffix:<8} {shown}  （{peaks[-1] / peaks[0]:.2f}×）", flush=True)
 
 
 # ---- the columnar evaluator at scale --------------------------------------------------
