@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib import metadata, resources
@@ -23,12 +23,12 @@ from ..engine.runner import Engine
 from ..profiles.models import CompanyProfile, TalentProfile, profile_values
 from ..profiles.reading import parse_profile
 from ..rules.caching import cached
-from ..rules.loading import Bundle, ClauseRule, content_digest, load_bundle
+from ..rules.loading import Bundle, content_digest, load_bundle
 from .building import built, complete
 from .deciding import Prepared, decide, missing_for, prepare
 from .explaining import reasons
 from .interview import Question, next_questions
-from .report import DETAILS, STATUS_ORDER, CitationOut, ClauseResult, Detail, Missing, ProfileRef, Report
+from .report import DETAILS, STATUS_ORDER, ClauseResult, Detail, Missing, ProfileRef, Report
 from .screening import Screening, screen
 from .stacking import apply
 
@@ -80,14 +80,6 @@ def shipped_rules() -> Path:
     return Path(__file__).resolve().parents[2] / "rules"
 
 
-def citation(rule: ClauseRule) -> CitationOut:
-    doc = rule.document
-    return CitationOut(document=doc.title, doc_number=doc.doc_number, issuer=doc.issuer,
-                       date=doc.date, article=rule.clause.citation.article,
-                       quote=rule.clause.citation.quote, source=doc.source, status=doc.status,
-                       reports_on=doc.reports_on)
-
-
 @dataclass(frozen=True)
 class _Compiled:
     """A bundle and the engine compiled from it: swapped as one, never mutated."""
@@ -96,8 +88,6 @@ class _Compiled:
     engine: Engine
     #: per profile kind, the clauses prepared for evaluation
     clauses: dict[str, tuple[Prepared, ...]]
-    #: clause id -> its citation, built once: shared by reports, never changed
-    citations: dict[str, CitationOut] = field(default_factory=dict)
 
 
 def _compile(bundle: Bundle, shards: list[Shard] | None = None) -> _Compiled:
@@ -215,7 +205,7 @@ class Calculator:
         kind = profile.kind
         matched = current.engine.match(kind, values)
         full = detail == "full"
-        results = [self._result(item, values, matched, as_of, full, current.citations)
+        results = [self._result(item, values, matched, as_of, full)
                    for item in current.clauses.get(kind, ())]
         results.sort(key=lambda r: STATUS_ORDER.index(r.status))
         totals = apply(results, bundle.groups)
@@ -256,7 +246,7 @@ class Calculator:
 
     @staticmethod
     def _result(item: Prepared, values: dict[str, Any], matched: frozenset[str],
-                as_of: date, full: bool, citations: dict[str, CitationOut]) -> ClauseResult:
+                as_of: date, full: bool) -> ClauseResult:
         rule = item.rule
         decision = decide(item, values, matched, as_of)
         benefit = item.benefit(values)
@@ -265,7 +255,6 @@ class Calculator:
         return complete(ClauseResult, {
             **item.heading, "caveats": list(rule.clause.caveats),
             "status": decision.status, "benefit": benefit,
-            "citation": citations.get(rule.id) or citations.setdefault(rule.id, citation(rule)),
             "reasons": reasons(item.wordings, values, first_failed=not shown),
             "missing": [complete(Missing, {"field": name, "label": label}) for name, label
                         in missing_for(item, values, decision.outcome, benefit).items()],

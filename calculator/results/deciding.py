@@ -24,7 +24,7 @@ from ..rules.schema import SUPPORT_LABELS, TARGET_LABELS, CaseByCase, Fixed, Non
 from .amounts import compute, describe
 from .building import complete
 from .explaining import Wording, WordingKey, leaf_sources, unknown_sources, wordings
-from .report import BenefitOut, Status
+from .report import BenefitOut, CitationOut, Status
 
 _ORDERED_OPS = frozenset({"<", "<=", ">", ">="})
 _MAXIMUM_OPS = frozenset({"<", "<=", "=="})
@@ -125,11 +125,21 @@ class Prepared:
         return self.static_benefit or self.benefit(values)
 
 
+def citation(rule: ClauseRule) -> CitationOut:
+    doc = rule.document
+    return CitationOut(document=doc.title, doc_number=doc.doc_number, issuer=doc.issuer,
+                       date=doc.date, article=rule.clause.citation.article,
+                       quote=rule.clause.citation.quote, source=doc.source, status=doc.status,
+                       reports_on=doc.reports_on)
+
+
 def _heading(rule: ClauseRule) -> dict[str, Any]:
+    """The fields of the clause's results that are the same for every profile; the
+    citation is one object shared by every report, never changed."""
     clause = rule.clause
     return {"clause_id": rule.id, "title": clause.title, "target": TARGET_LABELS[clause.target],
             "support": clause.support, "support_label": SUPPORT_LABELS[clause.support],
-            "scope": scope_text(clause.scope)}
+            "scope": scope_text(clause.scope), "citation": citation(rule)}
 
 
 def prepare(bundle: Bundle) -> dict[str, tuple[Prepared, ...]]:

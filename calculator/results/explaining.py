@@ -91,19 +91,15 @@ class Wording:
     the profile, prepared once per bundle: a report words dozens of comparisons per
     clause it shows, and rebuilding the requirement text each time is most of its cost."""
 
-    name: str
-    spec: FieldSpec
     leaf: Leaf
-    #: the comparison's outcome before negation
-    check: Check
     negated: bool
     definition: str | None
+    #: the comparison's outcome, negation applied
+    outcome: Check
     #: the requirement as shown, with 不得 when negated
     need: str
     #: ``【定义】`` before the sentence, or empty
     prefix: str
-    #: whether a failed comparison states how far it is off (差 2000万元)
-    gaps: bool
     #: the whole reason when the field is blank (it does not depend on anything else)
     blank: dict[str, Any]
 
@@ -132,63 +128,54 @@ def wordings(node: Node | None, memo: dict[WordingKey, Wording] | None = None) -
                  "definition": definition,
                  "text": f"{MARKS[Outcome.UNKNOWN]} {prefix}{source.label}未填写，无法判断"
                          f"（要求 {spec.label} {need}）"}
-        wording = Wording(spec.name, spec, leaf, compile_check(leaf), negated, definition, need,
-                          prefix, not negated, blank)
+        wording = Wording(leaf, negated, definition, compile_check(Not(leaf) if negated else leaf),
+                          need, prefix, blank)
         if memo is not None:
             memo[key] = wording
         out.append(wording)
     return tuple(out)
 
 
-_NEGATED = {Outcome.MET: Outcome.FAILED, Outcome.FAILED: Outcome.MET, Outcome.UNKNOWN: Outcome.UNKNOWN}
+def _worded(wording: Wording, outcome: Outcome, actual: Any, shown: str) -> str:
+    """The sentence of a met or failed comparison; a failed one not negated says how far
+    it is off."""
+    gap = _gap(wording.leaf, actual) if outcome is Outcome.FAILED and not wording.negated else ""
+    return f"{MARKS[outcome]} {wording.prefix}{wording.leaf.field.label} {shown}，要求 {wording.need}{gap}"
 
 
-def _worded(wording: Wording, outcome: Outcome, actual: Any) -> str:
-    gap = _gap(wording.leaf, actual) if outcome is Outcome.FAILED and wording.gaps else ""
-    return (f"{MARKS[outcome]} {wording.prefix}{wording.spec.label} {show(wording.spec, actual)}，"
-            f"要求 {wording.need}{gap}")
-
-
-def reasons(node: Node | tuple[Wording, ...] | None, values: Mapping[str, Any],
+def reasons(prepared: tuple[Wording, ...], values: Mapping[str, Any],
             first_failed: bool = False) -> list[Reason]:
-    """Every comparison of the tree (or of its prepared ``wordings``), explained; with
-    ``first_failed``, only the first one that fails (what an ineligible clause shows
-    unless the full reasoning is asked for). Built without re-validation: every field
-    is typed here already."""
+    """Every comparison of a clause (its ``wordings``), explained; with ``first_failed``,
+    only the first one that fails (what an ineligible clause shows unless the full
+    reasoning is asked for). Built without re-validation: every field is typed here already."""
     out: list[Reason] = []
-    for wording in node if isinstance(node, tuple) else wordings(node):
-        outcome = wording.check(values)
-        if wording.negated:
-            outcome = _NEGATED[outcome]
+    for wording in prepared:
+        outcome = wording.outcome(values)
         if first_failed and outcome is not Outcome.FAILED:
             continue  # only the failed comparison is worded
         if outcome is Outcome.UNKNOWN:
             data = wording.blank.copy()
         else:
-            actual = values.get(wording.name)
-            data = {"field": wording.name, "label": wording.spec.label, "op": wording.leaf.op,
-                    "expected": wording.need,
-                    "actual": None if actual is None else show(wording.spec, actual),
+            spec = wording.leaf.field
+            actual = values.get(spec.name)
+            shown = show(spec, actual)
+            data = {"field": spec.name, "label": spec.label, "op": wording.leaf.op,
+                    "expected": wording.need, "actual": None if actual is None else shown,
                     "outcome": outcome.value, "negated": wording.negated,
-                    "definition": wording.definition, "text": _worded(wording, outcome, actual)}
+                    "definition": wording.definition, "text": _worded(wording, outcome, actual, shown)}
         out.append(complete(Reason, data))
         if first_failed:
             break
     return out
 
 
-def failed_reasons(node: Node | tuple[Wording, ...] | None, values: Mapping[str, Any]) -> list[str]:
+def failed_reasons(prepared: tuple[Wording, ...], values: Mapping[str, Any]) -> list[str]:
     """The sentences of the comparisons that fail, as ``reasons`` words them."""
     out: list[str] = []
-    for wording in node if isinstance(node, tuple) else wordings(node):
-        actual = values.get(wording.name)
-        if actual is None:
-            continue
-        outcome = wording.check(values)
-        if wording.negated:
-            outcome = _NEGATED[outcome]
-        if outcome is Outcome.FAILED:
-            out.append(_worded(wording, outcome, actual))
+    for wording in prepared:
+        actual = values.get(wording.leaf.field.name)
+        if actual is not None and wording.outcome(values) is Outcome.FAILED:
+            out.append(_worded(wording, Outcome.FAILED, actual, show(wording.leaf.field, actual)))
     return out
 
 
